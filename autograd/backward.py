@@ -1,0 +1,63 @@
+"""Topological order and the backward pass: iterative, deterministic, edge by edge."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .value import Value
+
+
+def reverse_order(root: Value) -> list[Value]:
+    """Every node reachable from ``root``, each one after all the nodes that consume it.
+
+    Kahn's algorithm on the reversed graph: first count each node's consuming edges, then
+    release a node once all of them are processed. No recursion (a million-deep chain is fine)
+    and no hashing order: the same graph always gives the same list. ``root`` comes first.
+    """
+    pending: dict[Value, int] = {root: 0}
+    stack = [root]
+    while stack:
+        for p in stack.pop().parents:
+            n = pending.get(p)
+            if n is None:
+                pending[p] = 1
+                stack.append(p)
+            else:
+                pending[p] = n + 1
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in node.parents:
+            n = pending[p] - 1
+            pending[p] = n
+            if n == 0:
+                ready.append(p)
+    return order
+
+
+def toposort(root: Value) -> list[Value]:
+    """Every node reachable from ``root``, each after all of its parents (``root`` last)."""
+    order = reverse_order(root)
+    order.reverse()
+    return order
+
+
+def backward(root: Value, grad: Any = 1.0) -> list[Value]:
+    """Apply the chain rule from ``root`` back to the leaves; return the nodes in that order.
+
+    Interior grads are reset first and leaves accumulate (see ``Value.backward``). Each edge
+    does exactly ``parent.grad += local * node.grad``.
+    """
+    order = reverse_order(root)
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    root.grad += grad
+    for node in order:
+        g = node.grad
+        for p, local in zip(node.parents, node.local_grads):
+            p.grad += local * g
+    return order

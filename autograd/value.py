@@ -1,0 +1,463 @@
+"""Value: a node of the computation graph. Its dunders only dispatch to the primitive table."""
+
+from __future__ import annotations
+
+import numbers
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Union
+
+from .ops import (
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    FLOAT,
+    LEAKY_RELU,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SQRT,
+    SUB,
+    SUM,
+    TANH,
+    VPOW,
+    IEEEFloat,
+    Primitive,
+)
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+
+class DomainError(ValueError):
+    """An op was applied outside its domain (log of 0, division by zero, exp overflow...)."""
+
+    def __init__(self, op: Primitive, operands: tuple[Any, ...], param: Any = None) -> None:
+        self.op = op.name
+        self.operands = operands
+        shown = ", ".join(_describe(v) for v in operands)
+        if param is not None:
+            shown += f", {op.param}={param!r}"
+        super().__init__(f"{op.name}({shown}) is outside the domain of {op.name}: "
+                         f"valid inputs are {op.domain}")
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, Value):
+        return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
+    return repr(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Grad mode. The hot path reads one module global, ``_special``: it is non-zero only while some
+# thread has a no_grad() or an observing context (anomaly detection) open, so the usual case
+# costs a single falsy check per op.
+
+class _Mode(threading.local):
+    grad_enabled: bool = True
+
+
+_mode = _Mode()
+_special = 0
+_special_lock = threading.Lock()
+_node_hooks: list[Callable[[Value], None]] = []
+"""Called on every new op node while ``_special`` is set (anomaly detection registers here)."""
+
+
+def _open_special(delta: int) -> None:
+    global _special
+    with _special_lock:
+        _special += delta
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Within this block (in this thread), results record no parents: they are leaves."""
+    previous = _mode.grad_enabled
+    _mode.grad_enabled = False
+    _open_special(1)
+    try:
+        yield
+    finally:
+        _open_special(-1)
+        _mode.grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops in this thread currently record the graph."""
+    return _mode.grad_enabled
+
+
+@contextmanager
+def capture() -> Iterator[list[Value]]:
+    """Collect, in creation order, every op node this thread makes inside the block.
+
+    ``with capture() as nodes: y = neuron(x)`` lets a caller tag what a piece of code built
+    (nn uses it to group a neuron's nodes for drawings). Costs nothing when no block is open.
+    """
+    nodes: list[Value] = []
+    me = threading.get_ident()
+
+    def hook(v: Value) -> None:
+        if threading.get_ident() == me:
+            nodes.append(v)
+
+    _node_hooks.append(hook)
+    _open_special(1)
+    try:
+        yield nodes
+    finally:
+        _open_special(-1)
+        _node_hooks.remove(hook)
+
+
+def _observe(out: Value) -> None:
+    if not _mode.grad_enabled:
+        out.op = ""
+        out.parents = ()
+        out.local_grads = ()
+        out.arg = None
+    for hook in _node_hooks:
+        hook(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying a primitive eagerly: forward on floats, partials recorded on the edges.
+
+_new = object.__new__
+
+
+def _ieee(rule: Callable[..., Any], *args: float) -> tuple[float, ...]:
+    # Only reached when a partials rule divided by zero at a domain edge (sqrt'(0)).
+    return tuple(float(v) for v in rule(FLOAT, *(IEEEFloat(a) for a in args)))
+
+
+def _apply1(p: Primitive, a: Value) -> Value:
+    x = a.data
+    try:
+        y = p.forward(FLOAT, x)
+    except (ValueError, ArithmeticError):
+        raise DomainError(p, (a,)) from None
+    out = _new(Value)
+    out.data = y
+    out.grad = 0.0
+    out.label = None
+    out.op = p.name
+    out.arg = None
+    out.parents = (a,)
+    try:
+        out.local_grads = p.partials(FLOAT, x, y)
+    except ZeroDivisionError:
+        out.local_grads = _ieee(p.partials, x, y)
+    if _special:
+        _observe(out)
+    return out
+
+
+def _apply1p(p: Primitive, a: Value, c: float) -> Value:
+    x = a.data
+    if p.checked and not p.valid(x, c):  # type: ignore[misc]
+        raise DomainError(p, (a,), c)
+    try:
+        y = p.forward(FLOAT, x, c)
+    except (ValueError, ArithmeticError):
+        raise DomainError(p, (a,), c) from None
+    out = _new(Value)
+    out.data = y
+    out.grad = 0.0
+    out.label = None
+    out.op = p.name
+    out.arg = c
+    out.parents = (a,)
+    try:
+        out.local_grads = p.partials(FLOAT, x, y, c)
+    except ZeroDivisionError:
+        out.local_grads = _ieee(p.partials, x, y, c)
+    if _special:
+        _observe(out)
+    return out
+
+
+def _apply2(p: Primitive, a: Value, b: Value) -> Value:
+    x1 = a.data
+    x2 = b.data
+    try:
+        y = p.forward(FLOAT, x1, x2)
+    except (ValueError, ArithmeticError):
+        raise DomainError(p, (a, b)) from None
+    out = _new(Value)
+    out.data = y
+    out.grad = 0.0
+    out.label = None
+    out.op = p.name
+    out.arg = None
+    out.parents = (a, b)
+    try:
+        out.local_grads = p.partials(FLOAT, x1, x2, y)
+    except ZeroDivisionError:
+        out.local_grads = _ieee(p.partials, x1, x2, y)
+    if _special:
+        _observe(out)
+    return out
+
+
+def _const(x: Any) -> Value | None:
+    """Wrap a plain number as a constant leaf; None if it is not a real number."""
+    if type(x) is float:
+        v = _new(Value)
+        v.data = x
+        v.grad = 0.0
+        v.label = None
+        v.op = ""
+        v.arg = None
+        v.parents = ()
+        v.local_grads = ()
+        return v
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        return Value(x)
+    return None
+
+
+def _to_float(data: Any) -> float:
+    if isinstance(data, numbers.Real):  # int, bool, Fraction, numpy integer and float scalars
+        return float(data)
+    raise TypeError(f"Value(data) needs a real number (int, float, bool or a numpy scalar); "
+                    f"got {type(data).__name__}: {data!r}")
+
+
+class Value:
+    """A scalar in a computation graph.
+
+    ``data`` is the forward value and ``grad`` the gradient of the last backward's output with
+    respect to it. ``parents`` are the operands of the op that made this node, in order and with
+    repeats (``a*a`` has two edges to ``a``); ``local_grads[i]`` is d(self)/d(parents[i]),
+    recorded when the node was made. ``op`` is the primitive's name ('' for a leaf) and ``arg``
+    its static parameter, if any (pow's exponent, leaky_relu's slope).
+
+    ``==`` and hashing are by identity, so Values can key dicts and sets as graph nodes; ``<``,
+    ``<=``, ``>``, ``>=`` compare ``data``.
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "arg", "parents", "local_grads")
+
+    data: float
+    grad: Any  # a float; a Value after backward(create_graph=True)
+    label: str | None
+    op: str
+    arg: float | None
+    parents: tuple[Value, ...]
+    local_grads: tuple[Any, ...]
+
+    def __init__(self, data: Any, label: str | None = None) -> None:
+        if type(data) is not float:
+            data = _to_float(data)
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"Value label must be a str or None; got {type(label).__name__}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.arg = None
+        self.parents = ()
+        self.local_grads = ()
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic: dispatch only -------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _const(other)
+        return NotImplemented if o is None else _apply2(ADD, self, o)
+
+    def __radd__(self, other: Operand) -> Value:
+        o = _const(other)
+        return NotImplemented if o is None else _apply2(ADD, o, self)
+
+    def __sub__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _const(other)
+        return NotImplemented if o is None else _apply2(SUB, self, o)
+
+    def __rsub__(self, other: Operand) -> Value:
+        o = _const(other)
+        return NotImplemented if o is None else _apply2(SUB, o, self)
+
+    def __mul__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _const(other)
+        return NotImplemented if o is None else _apply2(MUL, self, o)
+
+    def __rmul__(self, other: Operand) -> Value:
+        o = _const(other)
+        return NotImplemented if o is None else _apply2(MUL, o, self)
+
+    def __truediv__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _const(other)
+        return NotImplemented if o is None else _apply2(DIV, self, o)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        o = _const(other)
+        return NotImplemented if o is None else _apply2(DIV, o, self)
+
+    def __pow__(self, other: Operand) -> Value:
+        """``x ** c`` with a number c (op 'pow'), or ``x ** v`` with a Value v (op 'vpow')."""
+        if isinstance(other, Value):
+            return _vpow(self, other)
+        if isinstance(other, numbers.Real):
+            return _apply1p(POW, self, float(other))
+        return NotImplemented
+
+    def __rpow__(self, other: Operand) -> Value:
+        o = _const(other)
+        return NotImplemented if o is None else _vpow(o, self)
+
+    def __neg__(self) -> Value:
+        return _apply1(NEG, self)
+
+    def __abs__(self) -> Value:
+        return _apply1(ABS, self)
+
+    # -- comparisons look at data --------------------------------------------------------------
+
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < (other.data if isinstance(other, Value) else other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= (other.data if isinstance(other, Value) else other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > (other.data if isinstance(other, Value) else other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= (other.data if isinstance(other, Value) else other)
+
+    # -- functions -----------------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """e^x."""
+        return _apply1(EXP, self)
+
+    def log(self) -> Value:
+        """Natural log, x > 0."""
+        return _apply1(LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root, x >= 0 (the derivative is +inf at 0)."""
+        return _apply1(SQRT, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return _apply1(TANH, self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x)."""
+        return _apply1(SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(x, 0); relu'(0) = 0."""
+        return _apply1(RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, slope*x otherwise."""
+        return _apply1p(LEAKY_RELU, self, float(slope))
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), computed without overflow."""
+        return _apply1(SOFTPLUS, self)
+
+    def sin(self) -> Value:
+        """Sine."""
+        return _apply1(SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine."""
+        return _apply1(COS, self)
+
+    @staticmethod
+    def sum(terms: Iterable[Operand]) -> Value:
+        """One n-ary node x1 + x2 + ... + xn: every local derivative is 1, the graph stays flat."""
+        parents: list[Value] = []
+        for t in terms:
+            v = t if type(t) is Value else _const(t)
+            if v is None:
+                raise TypeError(f"Value.sum: every term must be a Value or a real number; "
+                                f"got {type(t).__name__}: {t!r}")
+            parents.append(v)
+        if not parents:
+            raise ValueError("Value.sum needs at least one term")
+        ps = tuple(parents)
+        xs = [v.data for v in ps]
+        y = SUM.forward(FLOAT, xs)
+        out = _new(Value)
+        out.data = y
+        out.grad = 0.0
+        out.label = None
+        out.op = SUM.name
+        out.arg = None
+        out.parents = ps
+        out.local_grads = SUM.partials(FLOAT, xs, y)
+        if _special:
+            _observe(out)
+        return out
+
+    # -- gradients -----------------------------------------------------------------------------
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Backpropagate d(self)/d(node) into every node's ``grad``.
+
+        Gradient lifetime: each call first resets the grads of the interior nodes of this graph
+        to 0 and then accumulates into the leaves (nodes with no parents). So calling backward
+        twice doubles every leaf's grad, while interior grads always show exactly the last pass.
+        Call ``zero_grad`` on the leaves (or set ``grad = 0``) to start afresh.
+        """
+        from .backward import backward
+
+        backward(self, grad)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data: gradients do not flow through it."""
+        return Value(self.data, self.label)
+
+
+def _vpow(base: Value, exponent: Value) -> Value:
+    if not VPOW.valid(base.data, exponent.data):  # type: ignore[misc]
+        raise DomainError(VPOW, (base, exponent))
+    return _apply2(VPOW, base, exponent)
+
+
+def apply(name: str, *operands: Operand, param: float | None = None) -> Value:
+    """Apply the primitive called ``name`` to Values or numbers: ``apply("tanh", x)``."""
+    from .ops import PRIMITIVES
+
+    p = PRIMITIVES.get(name)
+    if p is None:
+        raise ValueError(f"unknown primitive {name!r}; known: {', '.join(sorted(PRIMITIVES))}")
+    vs: list[Value] = []
+    for o in operands:
+        v = o if isinstance(o, Value) else _const(o)
+        if v is None:
+            raise TypeError(f"{name}: operands must be Values or real numbers; "
+                            f"got {type(o).__name__}")
+        vs.append(v)
+    if p.arity == -1:
+        return Value.sum(vs)
+    if len(vs) != p.arity:
+        raise TypeError(f"{name} takes {p.arity} operand(s); got {len(vs)}")
+    if p.param is not None:
+        if param is None:
+            raise TypeError(f"{name} needs its parameter {p.param}=")
+        return _apply1p(p, vs[0], float(param))
+    if p is VPOW:
+        return _vpow(vs[0], vs[1])
+    return _apply1(p, vs[0]) if p.arity == 1 else _apply2(p, vs[0], vs[1])
