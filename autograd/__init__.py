@@ -5,13 +5,14 @@ from .backward import backward, reverse_order, toposort
 from .check import GradCheckReport, GradientCheckError, check_grads, numerical_grad
 from .functional import grad, value_and_grad
 from .ops import ACTIVATIONS, PRIMITIVES, Primitive
-from .value import (DomainError, Value, apply, capture, is_grad_enabled, no_grad)
+from .value import DomainError, Value, apply, capture, is_grad_enabled, no_grad
 
 ENGINE = "edgegrad"
 """Marks this package as edgegrad's engine (HIPS autograd uses the same import name)."""
 
 __all__ = [
-    "ACTIVATIONS", "ENGINE", "PRIMITIVES", "DomainError", "GradCheckReport", "GradientCheckError",
-    "Primitive", "Value", "apply", "backward", "capture", "check_grads", "grad", "is_grad_enabled", "no_grad",
+    "ACTIVATIONS", "ENGINE", "PRIMITIVES",
+    "DomainError", "GradCheckReport", "GradientCheckError", "Primitive", "Value",
+    "apply", "backward", "capture", "check_grads", "grad", "is_grad_enabled", "no_grad",
     "numerical_grad", "reverse_order", "toposort", "value_and_grad",
 ]
