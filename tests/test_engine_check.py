@@ -1,0 +1,43 @@
+"""The gradient checker agrees with correct derivatives and catches a wrong one."""
+
+import dataclasses
+
+import pytest
+
+import autograd.value as value_module
+from autograd import GradientCheckError, Value, check_grads
+
+
+def f(x, y):
+    return (x * y).tanh() + x ** 3 / y
+
+
+def test_passes_on_correct_derivatives():
+    report = check_grads(f, 0.3, Value(0.7, "y"))
+    assert report.ok and [r.name for r in report.rows] == ["arg0", "y"]
+    assert all(r.abs_diff < 1e-8 for r in report.rows)
+
+
+def test_catches_a_deliberately_wrong_derivative(monkeypatch):
+    wrong = dataclasses.replace(value_module.TANH, partials=lambda m, x, y: (1.0 - y,))
+    monkeypatch.setattr(value_module, "TANH", wrong)
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(f, Value(0.3, "x"), Value(0.7, "y"))
+    message = str(info.value)
+    assert "x: numerical" in message and "y: numerical" in message and "rtol" in message
+    report = check_grads(f, Value(0.3, "x"), Value(0.7, "y"), raise_=False)
+    assert not report.ok and {r.name for r in report.failures} == {"x", "y"}
+    assert "NO" in str(report)
+
+
+def test_tolerances_are_respected(monkeypatch):
+    # A 1e-4 relative error slips through a loose check but not the default one.
+    wrong = dataclasses.replace(value_module.SIN, partials=lambda m, x, y: (m.cos(x) * 1.0001,))
+    monkeypatch.setattr(value_module, "SIN", wrong)
+    assert check_grads(lambda x: x.sin(), 0.4, rtol=1e-3, raise_=False).ok
+    assert not check_grads(lambda x: x.sin(), 0.4, raise_=False).ok
+
+
+def test_f_must_return_a_value():
+    with pytest.raises(TypeError, match="must return a Value"):
+        check_grads(lambda x: 3.0, 1.0)

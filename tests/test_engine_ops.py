@@ -1,0 +1,161 @@
+"""Every primitive: forward against an independent formula, partials against central differences."""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from autograd import PRIMITIVES, Value, apply
+
+
+def reals(lo: float, hi: float, away_from: float | None = None, gap: float = 1e-3):
+    """Floats in [lo, hi], kept `gap` away from a kink or domain edge."""
+    s = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+    if away_from is not None:
+        s = s.filter(lambda x: abs(x - away_from) > gap)
+    return s
+
+
+@dataclass
+class Case:
+    """How to test one primitive: operand strategies, its parameter, an independent forward."""
+
+    operands: tuple[st.SearchStrategy, ...]
+    reference: Callable[..., float]
+    param: st.SearchStrategy | None = None
+
+
+MID = reals(-5.0, 5.0)
+CASES: dict[str, Case] = {
+    "add": Case((MID, MID), lambda a, b: a + b),
+    "sub": Case((MID, MID), lambda a, b: a - b),
+    "mul": Case((MID, MID), lambda a, b: a * b),
+    "div": Case((MID, reals(-5.0, 5.0, away_from=0.0, gap=0.05)), lambda a, b: a / b),
+    "neg": Case((MID,), lambda a: -a),
+    "abs": Case((reals(-5.0, 5.0, away_from=0.0),), lambda a: a if a >= 0 else -a),
+    "pow": Case((reals(0.05, 4.0),), lambda a, c: math.exp(c * math.log(a)),
+                param=reals(-3.0, 3.0)),
+    "vpow": Case((reals(0.05, 4.0), reals(-3.0, 3.0)), lambda a, b: math.exp(b * math.log(a))),
+    "exp": Case((reals(-20.0, 20.0),), lambda a: math.e ** a),
+    "log": Case((reals(0.01, 100.0),), lambda a: math.log(a)),
+    "sqrt": Case((reals(0.01, 100.0),), lambda a: a ** 0.5),
+    "tanh": Case((MID,), lambda a: (math.exp(2 * a) - 1) / (math.exp(2 * a) + 1)),
+    "sigmoid": Case((reals(-30.0, 30.0),), lambda a: 1 / (1 + math.exp(-a))),
+    "relu": Case((reals(-5.0, 5.0, away_from=0.0),), lambda a: max(a, 0.0)),
+    "leaky_relu": Case((reals(-5.0, 5.0, away_from=0.0),), lambda a, c: a if a > 0 else c * a,
+                       param=reals(0.0, 0.5)),
+    "softplus": Case((reals(-30.0, 30.0),), lambda a: math.log(1 + math.exp(a))),
+    "sin": Case((MID,), lambda a: math.sin(a)),
+    "cos": Case((MID,), lambda a: math.cos(a)),
+    "sum": Case((MID, MID, MID, MID), lambda *xs: math.fsum(xs)),
+}
+
+
+def test_every_primitive_has_a_case():
+    assert set(CASES) == set(PRIMITIVES)
+
+
+def _eval(name: str, xs: list[float], c: float | None) -> Value:
+    return apply(name, *[Value(x) for x in xs], param=c)
+
+
+def _central(name: str, xs: list[float], c: float | None, i: int) -> float:
+    h = 1e-6 * max(1.0, abs(xs[i]))
+    up, down = list(xs), list(xs)
+    up[i] += h
+    down[i] -= h
+    return (_eval(name, up, c).data - _eval(name, down, c).data) / (2 * h)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data())
+def test_forward_and_partials(name, data):
+    case = CASES[name]
+    xs = [data.draw(s) for s in case.operands]
+    c = data.draw(case.param) if case.param is not None else None
+    prim = PRIMITIVES[name]
+    if prim.valid is not None:
+        assume(prim.valid(*xs, c) if c is not None else prim.valid(*xs))
+    out = _eval(name, xs, c)
+    expected = case.reference(*xs, c) if c is not None else case.reference(*xs)
+    assert out.data == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert out.op == name and len(out.parents) == len(xs) == len(out.local_grads)
+    for i in range(len(xs)):
+        numeric = _central(name, xs, c, i)
+        assert out.local_grads[i] == pytest.approx(numeric, rel=1e-6, abs=1e-7), (name, i, xs)
+
+
+def test_methods_and_dunders_dispatch_to_the_table():
+    x, y = Value(0.7), Value(1.3)
+    made = {
+        "add": x + y, "sub": x - y, "mul": x * y, "div": x / y, "neg": -x, "abs": abs(x),
+        "pow": x ** 3, "vpow": x ** y, "exp": x.exp(), "log": x.log(), "sqrt": x.sqrt(),
+        "tanh": x.tanh(), "sigmoid": x.sigmoid(), "relu": x.relu(), "leaky_relu": x.leaky_relu(),
+        "softplus": x.softplus(), "sin": x.sin(), "cos": x.cos(), "sum": Value.sum([x, y]),
+    }
+    assert set(made) == set(PRIMITIVES)
+    for name, v in made.items():
+        assert v.op == name
+
+
+def test_numbers_on_either_side_become_constant_leaves():
+    x = Value(2.0)
+    for v, expected in [(x + 1, 3.0), (1 + x, 3.0), (x - 1, 1.0), (1 - x, -1.0), (x * 3, 6.0),
+                        (3 * x, 6.0), (x / 4, 0.5), (4 / x, 2.0), (2 ** x, 4.0)]:
+        assert v.data == expected
+        const = [p for p in v.parents if p is not x]
+        assert len(const) == 1 and const[0].op == "" and const[0].parents == ()
+
+
+def test_pow_with_a_number_records_the_exponent():
+    y = Value(3.0) ** 2
+    assert (y.op, y.arg, y.parents[0].data, y.local_grads) == ("pow", 2.0, 3.0, (6.0,))
+    assert (Value(-2.0) ** 3).data == -8.0  # a negative base with an integer exponent is fine
+
+
+def test_vpow_differentiates_both_operands():
+    b, e = Value(2.0), Value(3.0)
+    y = b ** e
+    y.backward()
+    assert y.data == 8.0
+    assert b.grad == pytest.approx(12.0)  # e * b^(e-1)
+    assert e.grad == pytest.approx(8.0 * math.log(2.0))  # b^e * ln b
+
+
+@pytest.mark.parametrize("op", ["relu", "abs"])
+def test_kink_derivative_is_zero(op):
+    """relu'(0) = abs'(0) = 0, the PyTorch and JAX convention."""
+    x = Value(0.0)
+    y = apply(op, x)
+    y.backward()
+    assert y.local_grads == (0.0,) and x.grad == 0.0
+
+
+def test_leaky_relu_at_zero_uses_the_slope():
+    assert Value(0.0).leaky_relu(0.2).local_grads == (0.2,)
+
+
+def test_sqrt_at_zero_has_infinite_derivative():
+    y = Value(0.0).sqrt()
+    assert y.data == 0.0 and y.local_grads == (math.inf,)
+    assert (Value(0.0) ** 0.5).local_grads == (math.inf,)
+
+
+def test_stable_sigmoid_and_softplus_at_extremes():
+    assert Value(-800.0).sigmoid().data == 0.0
+    assert Value(800.0).sigmoid().data == 1.0
+    assert Value(800.0).softplus().data == 800.0
+    assert Value(-800.0).softplus().data == 0.0
+    assert Value(40.0).softplus().local_grads[0] == pytest.approx(1.0)
+
+
+def test_wide_sum_is_one_node():
+    xs = [Value(float(i)) for i in range(1000)]
+    s = Value.sum(xs)
+    s.backward()
+    assert s.data == sum(range(1000)) and len(s.parents) == 1000
+    assert all(x.grad == 1.0 for x in xs)
+    assert Value.sum([Value(1.0), 2, 3.5]).data == 6.5
