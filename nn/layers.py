@@ -1,0 +1,283 @@
+"""Neuron, Layer and MLP on the engine's Values, plus the per-example Trace used by drawings.
+
+The one rule for outputs: a Layer or an MLP called on one example returns ``list[Value]``,
+whatever its width (a single Neuron returns one Value).
+
+Initialization (``init=``): biases start at 0; weights are drawn uniformly from [-r, r] with
+
+- ``"he"``: r = sqrt(6 / nin), variance 2/nin (keeps relu activations' scale);
+- ``"lecun"``: r = sqrt(3 / nin), variance 1/nin (keeps tanh/sigmoid/linear in their range);
+- ``"uniform"``: r = 1 (micrograd's choice);
+- ``"auto"`` (default): "he" for relu and leaky_relu, "lecun" for every other activation.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from autograd import ACTIVATIONS, Value, apply, capture
+
+from .module import ModelFileError, Module, read_model_file
+
+Seed = Union[int, random.Random, None]
+Input = Union[Value, float, int]
+
+INITS = ("auto", "he", "lecun", "uniform")
+
+
+def make_rng(seed: Seed) -> random.Random:
+    """A random.Random from an int seed, an existing Random (shared, not copied) or None."""
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
+        return random.Random(seed)
+    raise TypeError(f"seed must be an int, a random.Random or None; got {type(seed).__name__}")
+
+
+def _activation_fn(name: str) -> Callable[[Value], Value]:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    if name == "linear":
+        return lambda a: a
+    method = getattr(Value, name, None)
+    if method is not None:
+        return method  # type: ignore[no-any-return]
+    return lambda a: apply(name, a)
+
+
+def init_range(activation: str, nin: int, init: str = "auto") -> float:
+    """The half-width r of the uniform weight initialization U(-r, r) (see the module doc)."""
+    if init == "auto":
+        init = "he" if activation in ("relu", "leaky_relu") else "lecun"
+    if init == "he":
+        return math.sqrt(6.0 / nin)
+    if init == "lecun":
+        return math.sqrt(3.0 / nin)
+    if init == "uniform":
+        return 1.0
+    raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+
+
+def _check_size(name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{name} must be a positive int; got {n!r}")
+    return n
+
+
+def as_inputs(x: Sequence[Input], nin: int, who: str) -> list[Value]:
+    """The example as Values: numbers become leaves labelled x0, x1, ..., Values pass through."""
+    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(f"{who} takes a list of {nin} numbers or Values; got {type(x).__name__}")
+    if len(x) != nin:
+        raise ValueError(f"{who} expects {nin} input(s); got {len(x)}")
+    out = []
+    for i, xi in enumerate(x):
+        if type(xi) is Value:
+            out.append(xi)
+        elif isinstance(xi, numbers.Real) and not isinstance(xi, bool):
+            xf = float(xi)
+            if not math.isfinite(xf):
+                raise ValueError(f"{who}: input {i} is {xf!r}; inputs must be finite numbers")
+            out.append(Value(xf, label=f"x{i}"))
+        elif isinstance(xi, Value):
+            out.append(xi)
+        else:
+            raise TypeError(f"{who}: input {i} must be a number or a Value; "
+                            f"got {type(xi).__name__} {xi!r}")
+    return out
+
+
+class Neuron(Module):
+    """z = h(a), a = sum_i w_i x_i + b: one n-ary sum node over the products and the bias."""
+
+    def __init__(self, nin: int, activation: str = "relu", *, init: str = "auto",
+                 seed: Seed = None) -> None:
+        self.nin = _check_size("nin", nin)
+        self._act = _activation_fn(activation)
+        self.activation = activation
+        self.init = init
+        rng = make_rng(seed)
+        r = init_range(activation, nin, init)
+        self.w = [Value(rng.uniform(-r, r), label=f"w.{i}") for i in range(nin)]
+        self.b = Value(0.0, label="b")
+
+    def preactivation(self, x: Sequence[Value]) -> Value:
+        """a = sum_i w_i x_i + b, as one sum node whose parents are the products and b."""
+        terms: list[Value] = [wi * xi for wi, xi in zip(self.w, x)]
+        terms.append(self.b)
+        return Value.sum(terms)
+
+    def activate(self, a: Value) -> Value:
+        """z = h(a) (for "linear", a itself)."""
+        return self._act(a)
+
+    def __call__(self, x: Sequence[Input]) -> Value:
+        """This neuron's output on one example."""
+        return self._act(self.preactivation(as_inputs(x, self.nin, repr(self))))
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs; returns ``list[Value]`` of width nout."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "auto",
+                 seed: Seed = None) -> None:
+        self.nin = _check_size("nin", nin)
+        self.nout = _check_size("nout", nout)
+        self.activation = activation
+        rng = make_rng(seed)
+        self.neurons = [Neuron(nin, activation, init=init, seed=rng) for _ in range(nout)]
+        _relabel(self)
+
+    def forward(self, x: Sequence[Value]) -> list[Value]:
+        """The layer's outputs for inputs that are already Values (no checks)."""
+        return [n._act(n.preactivation(x)) for n in self.neurons]
+
+    def __call__(self, x: Sequence[Input]) -> list[Value]:
+        """[z_1, ..., z_nout] for one example."""
+        return self.forward(as_inputs(x, self.nin, repr(self)))
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"neurons.{j}.{name}", p) for j, n in enumerate(self.neurons)
+                for name, p in n.named_parameters()]
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+@dataclass
+class Trace:
+    """One example's forward pass, node by node, for the delta rule and for drawings.
+
+    ``pre[l][j]`` is a_j = sum_i w_ji z_i + b_j of neuron j in layer l and ``post[l][j]`` is
+    z_j = h(a_j) (the same Value as a_j for "linear"); ``output`` is ``post[-1]``. ``groups``
+    maps every node the pass created, and every parameter, to ``"layer L/neuron J"`` (0-based;
+    "/" nests clusters in drawings) and each input leaf to ``"inputs"``.
+    """
+
+    inputs: list[Value]
+    pre: list[list[Value]] = field(default_factory=list)
+    post: list[list[Value]] = field(default_factory=list)
+    output: list[Value] = field(default_factory=list)
+    groups: dict[Value, str] = field(default_factory=dict)
+
+
+class MLP(Module):
+    """A multilayer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
+
+    Hidden layers use ``activation``, the last layer ``output_activation``. Calling the model
+    on one example (a list of ``nin`` numbers or Values) returns ``list[Value]`` of width
+    ``nouts[-1]``, always a list, even of width one.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 output_activation: str = "linear", seed: Seed = None, *,
+                 init: str = "auto") -> None:
+        self.nin = _check_size("nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer widths, e.g. [16, 16, 1]; "
+                             f"got {nouts!r}")
+        self.nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        _activation_fn(activation)
+        _activation_fn(output_activation)
+        self.activation = activation
+        self.output_activation = output_activation
+        self.init = init
+        rng = make_rng(seed)
+        sizes = [nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation,
+                  init=init, seed=rng)
+            for i in range(len(self.nouts))
+        ]
+        _relabel(self)
+        self._who = repr(self)
+
+    def __call__(self, x: Sequence[Input]) -> list[Value]:
+        """The outputs [y_1, ..., y_K] for one example (a list, whatever K is)."""
+        z = as_inputs(x, self.nin, self._who)
+        for layer in self.layers:
+            z = layer.forward(z)
+        return z
+
+    def trace(self, x: Sequence[Input]) -> Trace:
+        """Run one example and keep every neuron's a_j and z_j, grouped for drawings."""
+        inputs = as_inputs(x, self.nin, self._who)
+        t = Trace(inputs=inputs)
+        for v in inputs:
+            t.groups[v] = "inputs"
+        z = inputs
+        for li, layer in enumerate(self.layers):
+            pre: list[Value] = []
+            post: list[Value] = []
+            for j, neuron in enumerate(layer.neurons):
+                group = f"layer {li}/neuron {j}"
+                with capture() as made:
+                    a = neuron.preactivation(z)
+                    out = neuron.activate(a)
+                for node in made:
+                    t.groups[node] = group
+                for p in neuron.parameters():
+                    t.groups[p] = group
+                pre.append(a)
+                post.append(out)
+            t.pre.append(pre)
+            t.post.append(post)
+            z = post
+        t.output = t.post[-1]
+        return t
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers)
+                for name, p in layer.named_parameters()]
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "output_activation": self.output_activation}
+
+    def __repr__(self) -> str:
+        return (f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r})")
+
+
+def _relabel(module: Module) -> None:
+    # Every parameter's label is its dotted name, so drawings and gradient checks name it.
+    for name, p in module.named_parameters():
+        p.label = name
+
+
+KINDS: dict[str, Callable[..., Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+
+
+def load_model(path: str | os.PathLike[str]) -> Module:
+    """Build the model a file saved by ``Module.save`` describes and load its weights."""
+    doc = read_model_file(path)
+    make = KINDS.get(doc["kind"])
+    if make is None:
+        raise ModelFileError(f"{path}: unknown model kind {doc['kind']!r}; "
+                             f"known: {', '.join(KINDS)}")
+    try:
+        model = make(**doc["config"])
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(f"{path}: its config {doc['config']!r} does not build a "
+                             f"{doc['kind']}: {e}") from None
+    model.load(path)
+    return model
