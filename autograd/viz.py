@@ -1,0 +1,541 @@
+"""Graphviz drawings of a computation graph: data and grad on every value, the local derivative
+d(node)/d(parent) on every edge.
+
+``draw`` returns a ``graphviz.Digraph`` (rendered inline by Jupyter), ``to_dot`` the DOT text
+(no Graphviz program needed) and ``save`` writes .svg, .png, .pdf or .dot by the file's
+extension. Node ids are topological indices, so the same graph always gives the same text.
+The ``graphviz`` package is imported only when a Digraph is asked for.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import pathlib
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .backward import toposort
+from .ops import PRIMITIVES
+from .value import Value
+
+if TYPE_CHECKING:
+    import graphviz
+
+__all__ = ["GraphvizNotFound", "draw", "save", "to_dot"]
+
+INSTALL_PACKAGE = "pip install 'edgegrad[viz]'"
+INSTALL_DOT = (
+    "Graphviz's `dot` program renders the drawings and was not found. Install it: "
+    "`apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) or see "
+    "https://graphviz.org/download/. The DOT text needs no program: `to_dot(root)` or "
+    "`save(root, 'graph.dot')`."
+)
+RENDER_FORMATS = (".svg", ".png", ".pdf")
+TEXT_FORMATS = (".dot", ".gv")
+
+# Colours (a light palette that prints well). GHOST is the background: frames of the
+# step-through write not-yet-known numbers in it so every frame has the same layout.
+BACKGROUND = "white"
+GHOST = BACKGROUND
+LEAF_FILL = "#eaf2fb"
+ROOT_FILL = "#fdf0d5"
+VALUE_FILL = "#ffffff"
+OP_FILL = "#eeeeee"
+GRAD_COLOR = "#1f5fbf"
+CONTRIB_COLOR = "#2a7a2a"
+HIGHLIGHT = "#d62728"
+HIGHLIGHT_FILL = "#fde2e2"
+CLUSTER_COLOR = "#9a9a9a"
+
+
+class GraphvizNotFound(RuntimeError):
+    """Rendering needed Graphviz's ``dot`` program and it is not installed."""
+
+
+def _graphviz() -> Any:
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError(
+            f"drawing a graph needs the graphviz Python package: {INSTALL_PACKAGE} "
+            "(and the Graphviz `dot` program to render it)"
+        ) from None
+    return graphviz
+
+
+# ---------------------------------------------------------------------------------------------
+# Options and the per-frame state of the step-through (autograd.steps builds the frames).
+
+
+@dataclass(frozen=True)
+class _Options:
+    rankdir: str = "LR"
+    show_data: bool = True
+    show_grad: bool = True
+    show_local: bool = True
+    show_contrib: bool = False
+    fmt: str = ".4g"
+    highlight: tuple[Value, ...] = ()
+    highlight_path: Value | None = None
+    groups: Mapping[Value, str] | None = None
+    max_nodes: int | None = None
+    grads: Mapping[Value, float] | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """One frame of the backward animation.
+
+    ``shown`` holds the grads accumulated so far; every other number is written in the
+    background colour with its final text, and every number is padded to ``width``
+    characters of a monospace font, so all frames share one layout.
+    """
+
+    shown: Mapping[Value, float]
+    final: Mapping[Value, float]
+    done: frozenset[tuple[int, int]]  # (topological id of node, parent index) already applied
+    current: tuple[int, int] | None
+    width: int
+    caption: str = ""
+
+
+def _options(
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local: bool = True,
+    show_contrib: bool = False,
+    fmt: str = ".4g",
+    highlight: Iterable[Value] = (),
+    highlight_path: Value | None = None,
+    groups: Mapping[Value, str] | None = None,
+    max_nodes: int | None = None,
+    show_data: bool = True,
+    grads: Mapping[Value, float] | None = None,
+    title: str | None = None,
+) -> _Options:
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT'; got {rankdir!r}")
+    try:
+        format(1.5, fmt)
+    except (ValueError, TypeError):
+        raise ValueError(f"fmt must be a float format spec such as '.4g' or '.3f'; "
+                         f"got {fmt!r}") from None
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None; got {max_nodes!r}")
+    hl = tuple(highlight)
+    for v in hl:
+        if not isinstance(v, Value):
+            raise TypeError(f"highlight takes Values; got {type(v).__name__}: {v!r}")
+    if highlight_path is not None and not isinstance(highlight_path, Value):
+        raise TypeError(f"highlight_path takes a Value; got {type(highlight_path).__name__}")
+    return _Options(rankdir, show_data, show_grad, show_local, show_contrib, fmt, hl,
+                    highlight_path, groups, max_nodes, grads, title)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text helpers
+
+
+def _float(x: Any) -> float:
+    # A local derivative or grad is a float, or a Value after backward(create_graph=True).
+    return float(x.data) if isinstance(x, Value) else float(x)
+
+
+def _num(x: Any, fmt: str) -> str:
+    v = _float(x)
+    if math.isnan(v) or math.isinf(v):
+        return str(v)
+    return format(v, fmt)
+
+
+def _h(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _attrs(**attrs: str | None) -> str:
+    """DOT attribute list; values starting with '<' are HTML-like labels, kept as is."""
+    parts = []
+    for k, v in attrs.items():
+        if v is None:
+            continue
+        parts.append(f"{k}={v}" if v.startswith("<") else f"{k}={_quote(v)}")
+    return " [" + " ".join(parts) + "]" if parts else ""
+
+
+def op_text(node: Value, fmt: str = ".4g") -> str:
+    """The text on an op's node: its symbol and static parameter (``**2``, ``leaky_relu 0.01``)."""
+    p = PRIMITIVES.get(node.op)
+    shown = p.display if p is not None else node.op
+    if node.arg is None:
+        return shown
+    arg = _num(node.arg, fmt)
+    return f"{shown}{arg}" if node.op == "pow" else f"{shown} {arg}"
+
+
+def _font(text: str, color: str | None = None, mono: bool = False) -> str:
+    attrs = (' FACE="Courier"' if mono else "") + (f' COLOR="{color}"' if color else "")
+    return f"<FONT{attrs}>{text}</FONT>" if attrs else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Collapsing groups for big graphs
+
+
+@dataclass
+class _Layout:
+    """Where each node goes: its cluster path, or the collapsed box that hides it."""
+
+    paths: list[tuple[str, ...]]  # per topological id; () = no group
+    box_of: list[int]  # per topological id: index into boxes, or -1 when drawn
+    boxes: list[tuple[str, ...]]  # each collapsed group's path
+    box_sizes: list[int]
+
+
+def _layout(order: list[Value], opts: _Options) -> _Layout:
+    n = len(order)
+    paths: list[tuple[str, ...]] = [()] * n
+    if opts.groups:
+        for i, v in enumerate(order):
+            name = opts.groups.get(v)
+            if name:
+                paths[i] = tuple(part for part in name.split("/") if part)
+    layout = _Layout(paths, [-1] * n, [], [])
+    if opts.max_nodes is None or n <= opts.max_nodes:
+        return layout
+    depth = max((len(p) for p in paths), default=0)
+    if depth == 0:
+        warnings.warn(f"the graph has {n} nodes, more than max_nodes={opts.max_nodes}, but no "
+                      "groups to collapse: pass groups= (e.g. model.trace(x).groups)",
+                      stacklevel=3)
+        return layout
+    # Try the finest grouping first; collapse the biggest groups until few enough nodes remain.
+    chosen: list[tuple[str, ...]] = []
+    for d in range(depth, 0, -1):
+        sizes: dict[tuple[str, ...], int] = {}
+        for p in paths:
+            if p:
+                key = p[:d]
+                sizes[key] = sizes.get(key, 0) + 1
+        # Biggest first; ties in order of first appearance (dicts keep insertion order).
+        ranked = sorted(sizes, key=lambda k: -sizes[k])
+        visible = n
+        chosen = []
+        for key in ranked:
+            if visible <= opts.max_nodes or sizes[key] < 2:
+                break
+            chosen.append(key)
+            visible -= sizes[key] - 1
+        if visible <= opts.max_nodes:
+            break
+    index = {key: k for k, key in enumerate(chosen)}
+    sizes_out = [0] * len(chosen)
+    for i, p in enumerate(paths):
+        for d in range(len(p), 0, -1):
+            k = index.get(p[:d])
+            if k is not None:
+                layout.box_of[i] = k
+                sizes_out[k] += 1
+                break
+    layout.boxes = chosen
+    layout.box_sizes = sizes_out
+    return layout
+
+
+# ---------------------------------------------------------------------------------------------
+# The DOT text
+
+
+def _on_path(order: list[Value], ids: dict[Value, int], start: Value) -> set[int]:
+    """Topological ids of every node on a path from ``start`` to the root."""
+    first = ids.get(start)
+    if first is None:
+        raise ValueError(f"highlight_path: {start!r} is not in the graph being drawn")
+    on = {first}
+    for i in range(first + 1, len(order)):
+        if any(ids[p] in on for p in order[i].parents):
+            on.add(i)
+    return on
+
+
+def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str]:
+    """The body of the DOT graph: one string per line, each ending in a newline."""
+    if not isinstance(root, Value):
+        raise TypeError(f"draw takes the root Value of a graph; got {type(root).__name__}")
+    order = toposort(root)
+    ids = {v: i for i, v in enumerate(order)}
+    fmt = opts.fmt
+    hot: set[int] = set()
+    for v in opts.highlight:
+        i = ids.get(v)
+        if i is None:
+            raise ValueError(f"highlight: {v!r} is not in the graph being drawn")
+        hot.add(i)
+    path: set[int] = set()
+    if opts.highlight_path is not None:
+        path = _on_path(order, ids, opts.highlight_path)
+        hot |= path
+    layout = _layout(order, opts)
+    width = frame.width if frame else 0
+
+    def pad(text: str) -> str:
+        # Monospace and a fixed width: numbers may change between frames, the layout may not.
+        return _h(text.rjust(width)).replace(" ", "&#160;") if frame else _h(text)
+
+    def grad_line(i: int, v: Value) -> str | None:
+        if frame is not None:
+            if v in frame.shown:
+                return _font("grad " + pad(_num(frame.shown[v], fmt)), GRAD_COLOR, mono=True)
+            return _font("grad " + pad(_num(frame.final.get(v, 0.0), fmt)), GHOST, mono=True)
+        if not opts.show_grad:
+            return None
+        if opts.grads is not None:
+            g = opts.grads.get(v)
+            return None if g is None else _font("grad " + _h(_num(g, fmt)), GRAD_COLOR)
+        return _font("grad " + _h(_num(v.grad, fmt)), GRAD_COLOR)
+
+    def upstream(v: Value) -> Any:
+        if frame is not None:
+            return frame.final.get(v, 0.0)
+        if opts.grads is not None:
+            return opts.grads.get(v)
+        return v.grad
+
+    out = [
+        "\t" + "graph" + _attrs(rankdir=opts.rankdir, bgcolor=BACKGROUND, fontname="Helvetica",
+                                fontsize="11", nodesep="0.25", ranksep="0.35",
+                                labelloc="t", label=_title(opts, layout, len(order), frame)) + "\n",
+        "\tnode [fontname=\"Helvetica\" fontsize=\"10\" margin=\"0.06,0.03\"]\n",
+        "\tedge [fontname=\"Courier\" fontsize=\"9\" arrowsize=\"0.6\"]\n",
+    ]
+    # Clusters: the tree of group paths, each holding its nodes' lines, in first-seen order.
+    tree: dict[tuple[str, ...], list[str]] = {(): []}
+    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
+
+    def bucket(p: tuple[str, ...]) -> list[str]:
+        for d in range(1, len(p) + 1):
+            key = p[:d]
+            if key not in tree:
+                tree[key] = []
+                children[key] = []
+                children[key[:-1]].append(key)
+        return tree[p]
+
+    for k, key in enumerate(layout.boxes):
+        n_hidden = layout.box_sizes[k]
+        shown = any(i in hot for i in range(len(order)) if layout.box_of[i] == k)
+        label = f"<<B>{_h(key[-1])}</B><BR/>{n_hidden} nodes hidden>"
+        bucket(key[:-1]).append(
+            f"\tg{k}" + _attrs(label=label, shape="box3d", style="filled",
+                               fillcolor=HIGHLIGHT_FILL if shown else OP_FILL,
+                               color=HIGHLIGHT if shown else None) + "\n")
+    if frame is not None and frame.current is not None:
+        # The step being applied: the node sending its grad and the parent receiving it.
+        ci, cj = frame.current
+        hot |= {ci, ids[order[ci].parents[cj]]}
+    for i, v in enumerate(order):
+        if layout.box_of[i] >= 0:
+            continue
+        rows = []
+        if v.label:
+            rows.append(f"<B>{_h(v.label)}</B>")
+        if opts.show_data or frame is not None:
+            rows.append(_font("data " + pad(_num(v.data, fmt)), mono=frame is not None))
+        g = grad_line(i, v)
+        if g is not None:
+            rows.append(g)
+        if not rows:
+            rows.append("&#160;")
+        fill = ROOT_FILL if v is root else (LEAF_FILL if not v.parents else VALUE_FILL)
+        is_hot = i in hot
+        lines = bucket(layout.paths[i])
+        lines.append(f"\tv{i}" + _attrs(
+            label="<" + "<BR/>".join(rows) + ">", shape="box", style="rounded,filled",
+            fillcolor=HIGHLIGHT_FILL if is_hot else fill,
+            color=HIGHLIGHT if is_hot else None,
+            penwidth="2" if is_hot else None) + "\n")
+        if v.parents:
+            lines.append(f"\tv{i}op" + _attrs(
+                label=op_text(v, fmt), shape="ellipse", style="filled",
+                fillcolor=HIGHLIGHT_FILL if i in hot else OP_FILL,
+                color=HIGHLIGHT if i in hot else "#888888", fontsize="9", height="0.3",
+                margin="0.03,0.01") + "\n")
+    # Collapsed groups get one edge per pair of boxes, labelled with how many it stands for.
+    merged: dict[tuple[str, str], int] = {}
+    edges: list[str] = []
+    for i, v in enumerate(order):
+        if not v.parents:
+            continue
+        dst_box = layout.box_of[i]
+        if dst_box < 0:
+            edges.append(f"\tv{i}op -> v{i}" + _attrs(
+                color=HIGHLIGHT if i in path else None,
+                penwidth="2" if i in path else None) + "\n")
+        for j, (p, local) in enumerate(zip(v.parents, v.local_grads)):
+            pi = ids[p]
+            src_box = layout.box_of[pi]
+            src = f"g{src_box}" if src_box >= 0 else f"v{pi}"
+            dst = f"g{dst_box}" if dst_box >= 0 else f"v{i}op"
+            if src_box >= 0 or dst_box >= 0:
+                if src != dst:
+                    merged[(src, dst)] = merged.get((src, dst), 0) + 1
+                continue
+            edges.append(f"\t{src} -> {dst}" + _edge_attrs(
+                i, j, v, local, upstream(v), opts, frame, pad, on_path=i in path and pi in path)
+                + "\n")
+    for (src, dst), count in merged.items():
+        edges.append(f"\t{src} -> {dst}" + _attrs(
+            label=f"×{count}" if count > 1 else None, color="#888888") + "\n")
+    out.extend(_cluster_lines(tree, children))
+    out.extend(edges)
+    return out
+
+
+def _edge_attrs(i: int, j: int, v: Value, local: Any, up: Any, opts: _Options,
+                frame: _Frame | None, pad: Any, on_path: bool) -> str:
+    fmt = opts.fmt
+    if frame is not None:
+        contrib = _num(_float(local) * _float(up), fmt)
+        text = pad(_num(local, fmt)) + "<BR/>" + _font(
+            "×" + pad(_num(up, fmt)) + "<BR/>=" + pad(contrib),
+            CONTRIB_COLOR if (i, j) in frame.done or frame.current == (i, j) else GHOST)
+        is_current = frame.current == (i, j)
+        return _attrs(label=f"<{text}>", color=HIGHLIGHT if is_current else
+                      (CONTRIB_COLOR if (i, j) in frame.done else None),
+                      penwidth="3" if is_current else None,
+                      fontcolor=HIGHLIGHT if is_current else None)
+    rows = []
+    if opts.show_local:
+        rows.append(_h(_num(local, fmt)))
+    if opts.show_contrib and up is not None:
+        product = _float(local) * _float(up)
+        rows.append(_font(_h(f"×{_num(up, fmt)} = {_num(product, fmt)}"), CONTRIB_COLOR))
+    label = "<" + "<BR/>".join(rows) + ">" if rows else None
+    return _attrs(label=label, color=HIGHLIGHT if on_path else None,
+                  penwidth="2" if on_path else None)
+
+
+def _cluster_lines(tree: dict[tuple[str, ...], list[str]],
+                   children: dict[tuple[str, ...], list[tuple[str, ...]]]) -> list[str]:
+    # Clusters nest only as deep as the group names ("layer 0/neuron 3"), never as deep as
+    # the graph, so an explicit stack is not needed for safety; it keeps the order simple.
+    out: list[str] = list(tree[()])
+    counter = 0
+    stack: list[tuple[tuple[str, ...], bool]] = [(k, True) for k in reversed(children[()])]
+    while stack:
+        key, opening = stack.pop()
+        indent = "\t" * len(key)
+        if not opening:
+            out.append(indent + "}\n")
+            continue
+        out.append(f"{indent}subgraph cluster_{counter} {{\n")
+        counter += 1
+        out.append(indent + "\t" + "graph" + _attrs(
+            label=key[-1], style="rounded", color=CLUSTER_COLOR, fontcolor="#555555") + "\n")
+        out.extend(indent + line for line in tree[key])
+        stack.append((key, False))
+        stack.extend((k, True) for k in reversed(children[key]))
+    return out
+
+
+def _title(opts: _Options, layout: _Layout, n: int, frame: _Frame | None) -> str | None:
+    parts = []
+    if opts.title:
+        parts.append(opts.title)
+    if frame is not None and frame.caption:
+        parts.append(frame.caption)
+    if layout.boxes:
+        hidden = sum(layout.box_sizes)
+        parts.append(f"{len(layout.boxes)} groups collapsed: {hidden} of {n} nodes hidden "
+                     f"(max_nodes={opts.max_nodes})")
+    return "\n".join(parts) if parts else None
+
+
+def _source(lines: list[str]) -> str:
+    return "digraph {\n" + "".join(lines) + "}\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def to_dot(root: Value, **options: Any) -> str:
+    """The DOT text of ``draw(root, **options)``; needs neither the graphviz package nor ``dot``."""
+    return _source(_lines(root, _options(**options)))
+
+
+def draw(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local: bool = True,
+    show_contrib: bool = False,
+    fmt: str = ".4g",
+    highlight: Iterable[Value] = (),
+    highlight_path: Value | None = None,
+    groups: Mapping[Value, str] | None = None,
+    max_nodes: int | None = None,
+    show_data: bool = True,
+    grads: Mapping[Value, float] | None = None,
+    title: str | None = None,
+) -> graphviz.Digraph:
+    """Draw the graph of ``root``: a box per value (label, data, grad), a small node per op,
+    and on each edge parent -> op the local derivative d(node)/d(parent).
+
+    - ``rankdir``: "LR" (left to right) or "TB" (top to bottom).
+    - ``show_grad``, ``show_local``, ``show_data``: what to write on nodes and edges.
+    - ``show_contrib``: also write each edge's contribution to the parent's grad,
+      local × upstream grad (meaningful after ``backward``).
+    - ``fmt``: the format spec of every number.
+    - ``highlight``: Values to mark; ``highlight_path``: a Value whose every path to ``root`` is
+      marked (where a NaN came from, say).
+    - ``groups``: maps Values to names such as "layer 0/neuron 3"; each name is a cluster and
+      "/" nests them. ``max_nodes``: beyond this many values, the biggest groups collapse into
+      one box each, saying how many nodes it hides.
+    - ``grads``: show these gradients instead of each node's ``.grad`` (absent: no grad line).
+    - ``title``: a caption above the drawing.
+
+    Jupyter renders the result inline; ``.source`` is the DOT text (``to_dot``).
+    """
+    opts = _options(rankdir, show_grad, show_local, show_contrib, fmt, highlight, highlight_path,
+                    groups, max_nodes, show_data, grads, title)
+    return _digraph(_lines(root, opts))
+
+
+def _digraph(lines: list[str]) -> graphviz.Digraph:
+    graph: graphviz.Digraph = _graphviz().Digraph(body=lines)
+    return graph
+
+
+def render(graph: graphviz.Digraph, fmt: str) -> bytes:
+    """Render a Digraph to bytes in ``fmt`` ("svg", "png", "pdf") with Graphviz's ``dot``."""
+    gv = _graphviz()
+    try:
+        data: bytes = graph.pipe(format=fmt)
+    except gv.ExecutableNotFound:
+        raise GraphvizNotFound(INSTALL_DOT) from None
+    return data
+
+
+def save(root: Value, path: str | pathlib.Path, **options: Any) -> pathlib.Path:
+    """Write the drawing of ``root`` to ``path``: SVG, PNG or PDF by the extension, or the DOT
+    text for .dot/.gv (which needs no Graphviz program). Returns the path written."""
+    out = pathlib.Path(path)
+    ext = out.suffix.lower()
+    if ext in TEXT_FORMATS:
+        out.write_text(to_dot(root, **options), encoding="utf-8")
+        return out
+    if ext not in RENDER_FORMATS:
+        raise ValueError(f"cannot tell the format of {str(out)!r} from its extension; use one of "
+                         f"{', '.join(RENDER_FORMATS + TEXT_FORMATS)}")
+    data = render(draw(root, **options), ext[1:])
+    out.write_bytes(data)
+    return out
