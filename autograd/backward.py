@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import anomaly as _anomaly
+
 if TYPE_CHECKING:
     from .value import Value
 
@@ -45,12 +47,19 @@ def toposort(root: Value) -> list[Value]:
     return order
 
 
-def backward(root: Value, grad: Any = 1.0) -> list[Value]:
+def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> list[Value]:
     """Apply the chain rule from ``root`` back to the leaves; return the nodes in that order.
 
     Interior grads are reset first and leaves accumulate (see ``Value.backward``). Each edge
-    does exactly ``parent.grad += local * node.grad``.
+    does exactly ``parent.grad += local * node.grad``. With ``create_graph`` the grads are
+    built as differentiable Values (``higher.py``).
     """
+    if create_graph:
+        from .higher import backward_graph
+
+        return backward_graph(root, grad)
+    if _anomaly.checking:  # detect_anomaly() is open somewhere: check every edge
+        return _anomaly.checked_backward(root, grad)
     order = reverse_order(root)
     for node in order:
         if node.parents:

@@ -413,17 +413,20 @@ class Value:
 
     # -- gradients -----------------------------------------------------------------------------
 
-    def backward(self, grad: float = 1.0) -> None:
+    def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None:
         """Backpropagate d(self)/d(node) into every node's ``grad``.
 
         Gradient lifetime: each call first resets the grads of the interior nodes of this graph
         to 0 and then accumulates into the leaves (nodes with no parents). So calling backward
         twice doubles every leaf's grad, while interior grads always show exactly the last pass.
         Call ``zero_grad`` on the leaves (or set ``grad = 0``) to start afresh.
+
+        With ``create_graph=True`` every grad is a Value built from the primitives' partials
+        rules, so it can be differentiated again: ``x.grad.backward()`` adds f'' into x.grad.
         """
         from .backward import backward
 
-        backward(self, grad)
+        backward(self, grad, create_graph)
 
     def detach(self) -> Value:
         """A new leaf with the same data: gradients do not flow through it."""

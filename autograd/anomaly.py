@@ -1,0 +1,241 @@
+"""Anomaly detection: stop at the first op that makes a NaN or an infinity, and say where.
+
+Inside ``detect_anomaly()`` every new op node remembers the line of user code that created it,
+its forward result is checked, and backward checks every edge's contribution
+``local * upstream``. The first non-finite one raises ``AnomalyError`` naming the op, its
+operands (with labels) and that line. Outside the block nothing is recorded or checked: node
+creation pays one falsy check (the engine's ``_special`` flag) and backward one attribute read.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from . import value as _value
+from .value import Value
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where user code created a node: file, line and function."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.lineno} (in {self.function})"
+
+
+class _State(threading.local):
+    depth: int = 0
+    suspended: int = 0
+    sites: dict[Value, Site] | None = None
+
+
+_state = _State()
+checking = 0
+"""Non-zero while some thread has ``detect_anomaly()`` open; backward reads it once per call."""
+_checking_lock = threading.Lock()
+
+
+class AnomalyError(FloatingPointError):
+    """The first op whose forward result or backward contribution is NaN or infinite.
+
+    ``phase`` is 'forward' or 'backward', ``node`` the op's node, ``op`` its name, ``site``
+    where user code created it (None if it was made outside ``detect_anomaly()``).
+    """
+
+    def __init__(self, phase: str, node: Value, message: str, site: Site | None) -> None:
+        self.phase = phase
+        self.node = node
+        self.op = node.op
+        self.site = site
+        where = (f"created at {site}" if site is not None
+                 else "created outside detect_anomaly(), so its line was not recorded")
+        super().__init__(f"{message}\n  the {node.op} node was {where}")
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, Value):
+        return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
+    return repr(v)
+
+
+def _call(node: Value) -> str:
+    args = ", ".join(_describe(p) for p in node.parents)
+    if node.arg is not None:
+        args += f", {node.arg!r}"
+    return f"{node.op}({args})"
+
+
+def _user_site() -> Site:
+    """The innermost frame outside the autograd package: the user's line that made the node."""
+    f: Any = sys._getframe(1)
+    while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == _PACKAGE_DIR:
+        f = f.f_back
+    if f is None:  # only autograd frames: e.g. a node made while importing the package
+        return Site("<autograd>", 0, "<unknown>")
+    return Site(f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+
+
+def site_of(node: Value) -> Site | None:
+    """Where user code created ``node``, if it was made inside ``detect_anomaly()``."""
+    sites = _state.sites
+    return None if sites is None else sites.get(node)
+
+
+def is_active() -> bool:
+    """Whether ``detect_anomaly()`` is open in this thread."""
+    return _state.depth > 0
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Do not check forward results in this block (higher-order backward checks edges itself)."""
+    _state.suspended += 1
+    try:
+        yield
+    finally:
+        _state.suspended -= 1
+
+
+def _forward_origin(node: Value) -> bool:
+    """A non-finite result that this op made, rather than passed on from an operand."""
+    y = node.data
+    if math.isnan(y):
+        return not any(math.isnan(p.data) for p in node.parents)
+    return all(math.isfinite(p.data) for p in node.parents)
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise ``AnomalyError`` at the first op (forward or backward) that makes a NaN or inf.
+
+    An op is flagged when its result is NaN and no operand is NaN, or infinite while every
+    operand is finite: the op that created the bad number, not the ones that pass it on.
+    Applies to the current thread; nodes made inside the block remember their line of code.
+    """
+    global checking
+    me = threading.get_ident()
+    state = _state
+    if state.depth == 0:
+        state.sites = {}
+    sites = state.sites
+    assert sites is not None
+
+    def hook(node: Value) -> None:
+        if threading.get_ident() != me:
+            return
+        site = _user_site()
+        sites[node] = site
+        if not state.suspended and not math.isfinite(node.data) and _forward_origin(node):
+            raise AnomalyError("forward", node,
+                               f"forward of {node.op} produced {node.data!r}: "
+                               f"{_call(node)} = {node.data!r}", site)
+
+    state.depth += 1
+    with _checking_lock:
+        checking += 1
+    _value._node_hooks.append(hook)
+    _value._open_special(1)
+    try:
+        yield
+    finally:
+        _value._open_special(-1)
+        _value._node_hooks.remove(hook)
+        with _checking_lock:
+            checking -= 1
+        state.depth -= 1
+        if state.depth == 0:
+            state.sites = None
+
+
+def check_contribution(node: Value, i: int, local: Any, upstream: Any, contribution: Any) -> None:
+    """Raise if the edge node -> parents[i] sends a non-finite ``local * upstream`` back."""
+    c = float(contribution)
+    if math.isfinite(c):
+        return
+    parent = node.parents[i]
+    which = f"operand {i} ({_describe(parent)})" if len(node.parents) > 1 else _describe(parent)
+    raise AnomalyError(
+        "backward", node,
+        f"backward of {node.op} produced {c!r} for {which}: local derivative "
+        f"{float(local)!r} * upstream gradient {float(upstream)!r} = {c!r}; the node is "
+        f"{_call(node)} = {node.data!r}",
+        site_of(node))
+
+
+def check_grad(node: Value, grad: Any) -> None:
+    """Raise if a node's summed gradient is non-finite though each contribution was finite."""
+    g = float(grad)
+    if not math.isfinite(g):
+        raise AnomalyError(
+            "backward", node,
+            f"the gradient reaching {_describe(node)} summed to {g!r} (overflow); the node is "
+            f"{_call(node) if node.parents else 'a leaf'}",
+            site_of(node))
+
+
+def checked_backward(root: Value, grad: Any = 1.0) -> list[Value]:
+    """The plain backward pass with every edge's contribution checked (same grad lifetime)."""
+    from .backward import reverse_order
+
+    order = reverse_order(root)
+    if not is_active():
+        # Another thread's block turned checking on; this thread runs the usual loop.
+        for node in order:
+            if node.parents:
+                node.grad = 0.0
+        root.grad += grad
+        for node in order:
+            g = node.grad
+            for p, local in zip(node.parents, node.local_grads):
+                p.grad += local * g
+        return order
+    if not math.isfinite(float(grad)):
+        raise AnomalyError("backward", root, f"backward was seeded with the non-finite gradient "
+                           f"{grad!r}", site_of(root))
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    root.grad += grad
+    for node in order:
+        g = node.grad
+        for i, (p, local) in enumerate(zip(node.parents, node.local_grads)):
+            c = local * g
+            if not math.isfinite(c):
+                check_contribution(node, i, local, g, c)
+            before = p.grad
+            p.grad = before + c
+            if not math.isfinite(p.grad) and math.isfinite(before):
+                check_grad(p, p.grad)
+    return order
+
+
+def first_nonfinite(root: Value) -> Value | None:
+    """The node where a NaN or infinity first appears in ``root``'s graph, or None.
+
+    Forward values first: the earliest node in topological order whose data is non-finite.
+    Otherwise gradients: the earliest node in backward order whose grad is non-finite (the
+    op that sent it is one of that node's consumers).
+    """
+    from .backward import reverse_order
+
+    order = reverse_order(root)
+    for node in reversed(order):
+        if not math.isfinite(node.data):
+            return node
+    for node in order:
+        if not math.isfinite(float(node.grad)):
+            return node
+    return None
