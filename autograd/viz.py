@@ -9,6 +9,7 @@ The ``graphviz`` package is imported only when a Digraph is asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import pathlib
@@ -101,6 +102,7 @@ class _Frame:
     current: tuple[int, int] | None
     width: int
     caption: str = ""
+    names: Mapping[Value, str] = dataclasses.field(default_factory=dict)
 
 
 def _options(
@@ -289,11 +291,12 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
         # Monospace and a fixed width: numbers may change between frames, the layout may not.
         return _h(text.rjust(width)).replace(" ", "&#160;") if frame else _h(text)
 
-    def grad_line(i: int, v: Value) -> str | None:
+    def grad_line(v: Value, fill: str) -> str | None:
         if frame is not None:
             if v in frame.shown:
                 return _font("grad " + pad(_num(frame.shown[v], fmt)), GRAD_COLOR, mono=True)
-            return _font("grad " + pad(_num(frame.final.get(v, 0.0), fmt)), GHOST, mono=True)
+            # Not reached yet: the final text in the fill colour keeps the node's size.
+            return _font("grad " + pad(_num(frame.final.get(v, 0.0), fmt)), fill, mono=True)
         if not opts.show_grad:
             return None
         if opts.grads is not None:
@@ -336,36 +339,42 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
             f"\tg{k}" + _attrs(label=label, shape="box3d", style="filled",
                                fillcolor=HIGHLIGHT_FILL if shown else OP_FILL,
                                color=HIGHLIGHT if shown else None) + "\n")
+    hot_ops = set(hot)
     if frame is not None and frame.current is not None:
-        # The step being applied: the node sending its grad and the parent receiving it.
+        # The step being applied: the node sending its grad (and its op) and the parent
+        # receiving it.
         ci, cj = frame.current
+        hot_ops.add(ci)
         hot |= {ci, ids[order[ci].parents[cj]]}
     for i, v in enumerate(order):
         if layout.box_of[i] >= 0:
             continue
+        is_hot = i in hot
+        fill = HIGHLIGHT_FILL if is_hot else (
+            ROOT_FILL if v is root else (LEAF_FILL if not v.parents else VALUE_FILL))
         rows = []
         if v.label:
             rows.append(f"<B>{_h(v.label)}</B>")
+        elif frame is not None and v in frame.names:
+            # Frames name every node, so the caption's "mul2" can be found in the picture.
+            rows.append(_font(f"<I>{_h(frame.names[v])}</I>", "#666666"))
         if opts.show_data or frame is not None:
             rows.append(_font("data " + pad(_num(v.data, fmt)), mono=frame is not None))
-        g = grad_line(i, v)
+        g = grad_line(v, fill)
         if g is not None:
             rows.append(g)
         if not rows:
             rows.append("&#160;")
-        fill = ROOT_FILL if v is root else (LEAF_FILL if not v.parents else VALUE_FILL)
-        is_hot = i in hot
         lines = bucket(layout.paths[i])
         lines.append(f"\tv{i}" + _attrs(
             label="<" + "<BR/>".join(rows) + ">", shape="box", style="rounded,filled",
-            fillcolor=HIGHLIGHT_FILL if is_hot else fill,
-            color=HIGHLIGHT if is_hot else None,
+            fillcolor=fill, color=HIGHLIGHT if is_hot else None,
             penwidth="2" if is_hot else None) + "\n")
         if v.parents:
             lines.append(f"\tv{i}op" + _attrs(
                 label=op_text(v, fmt), shape="ellipse", style="filled",
-                fillcolor=HIGHLIGHT_FILL if i in hot else OP_FILL,
-                color=HIGHLIGHT if i in hot else "#888888", fontsize="9", height="0.3",
+                fillcolor=HIGHLIGHT_FILL if i in hot_ops else OP_FILL,
+                color=HIGHLIGHT if i in hot_ops else "#888888", fontsize="9", height="0.3",
                 margin="0.03,0.01") + "\n")
     # Collapsed groups get one edge per pair of boxes, labelled with how many it stands for.
     merged: dict[tuple[str, str], int] = {}
