@@ -1,0 +1,245 @@
+"""Compiled training: trace a model's per-example loss once, replay it over a batch with numpy.
+
+``compile_loss(model, loss_fn)`` returns a ``CompiledLoss`` whose ``sum_loss_and_grads(xs, ys)``
+gives the same numbers as building the graph for every example and calling backward (to
+rounding), but evaluates each op once for the whole batch (see ``autograd.tape``).
+
+It traces with the features and the target as input leaves, on the sample given to
+``compile_loss`` or else on the first batch. Graphs whose structure depends on the data cannot
+be replayed: the trace of a second example is compared with the first. Losses that must see
+their target as a number (e.g. a class index that picks an output) are compiled once per
+distinct target value instead.
+
+When the graph cannot be compiled, ``compile_loss(model, loss_fn, xs, ys)`` raises
+``NotCompilable`` at once. Without a sample the problem shows only on the first batch; then
+``sum_loss_and_grads`` warns once (RuntimeWarning) and computes this and every later batch
+with the eager engine (``.compiled`` becomes False), so a training loop never stops midway.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd import Value
+from autograd.tape import Tape, trace
+
+from .module import Module
+
+MAX_TARGET_PROGRAMS = 64
+"""At most this many distinct target values get their own program (class indices)."""
+
+_MAX_CHECKED_TARGETS = 100_000
+
+
+class NotCompilable(Exception):
+    """The model's graph cannot be replayed over a batch (its structure depends on the data)."""
+
+
+def compile_loss(model: Module, loss_fn: Callable[[Any, Any], Value],
+                 xs: Sequence[Sequence[float]] | None = None,
+                 ys: Sequence[Any] | None = None) -> CompiledLoss:
+    """Prepare ``loss_fn(model(x), t)`` for batch replay.
+
+    With a sample (``xs``, ``ys``: e.g. the training set) it traces now and raises
+    NotCompilable if the graph depends on the data; without one it traces on first use.
+    """
+    compiled = CompiledLoss(model, loss_fn)
+    if xs is not None and ys is not None and len(xs) > 0:
+        if len(xs) != len(ys):
+            raise ValueError(f"compile_loss: {len(xs)} examples but {len(ys)} targets")
+        compiled.prepare(xs, ys)
+    return compiled
+
+
+def _as_list(out: Any) -> list[Value]:
+    if isinstance(out, Value):
+        return [out]
+    if isinstance(out, Sequence) and all(isinstance(v, Value) for v in out):
+        return list(out)
+    raise NotCompilable(f"the model must return a Value or a list of Values to be compiled; "
+                        f"got {type(out).__name__}")
+
+
+def _as_list_eager(out: Any) -> list[Value]:
+    return [out] if isinstance(out, Value) else list(out)
+
+
+def _target_values(y: Any) -> list[float]:
+    if isinstance(y, numbers.Real) and not isinstance(y, bool):
+        return [float(y)]
+    if isinstance(y, Sequence) and not isinstance(y, (str, bytes)):
+        return [float(v) for v in y]
+    raise TypeError(f"a target must be a number or a list of numbers; got {y!r}")
+
+
+def _key(y: Any) -> Any:
+    return tuple(_target_values(y))
+
+
+class CompiledLoss:
+    """The batch replay of one model's per-example loss. See ``compile_loss``."""
+
+    def __init__(self, model: Module, loss_fn: Callable[[Any, Any], Value]) -> None:
+        self.model = model
+        self.loss_fn = loss_fn
+        self.params: list[Value] = list(model.parameters())
+        self.mode: str | None = None  # "input": one program, target traced as an input leaf;
+        # "constant": one program per distinct target value
+        self.tape: Tape | None = None
+        self.tapes: dict[Any, Tape] = {}
+        self._probe: Any = None  # one example's model outputs, to validate new targets on
+        self._checked: set[Any] = set()
+        self.compiled = True
+        """False once the graph proved not compilable and batches run on the eager engine."""
+
+    # -- tracing -------------------------------------------------------------------------------
+
+    def _trace(self, x: Sequence[Any], y: Any, target_as_input: bool) -> Tape:
+        xs = [Value(float(v), label=f"x{i}") for i, v in enumerate(x)]
+        if target_as_input:
+            ts = [Value(v, label=f"t{k}") for k, v in enumerate(_target_values(y))]
+            t: Any = ts[0] if isinstance(y, numbers.Real) else ts
+        else:
+            ts, t = [], y
+        out = self.model(xs)
+        outs = _as_list(out)
+        loss = self.loss_fn(out, t)
+        if not isinstance(loss, Value):
+            raise NotCompilable(f"the loss must return a Value; got {type(loss).__name__}")
+        return trace([loss, *outs], xs + ts, self.params)
+
+    def _same(self, a: Tape, b: Tape, i: int, j: int, what: str) -> None:
+        diff = a.first_difference(b)
+        if diff is not None:
+            raise NotCompilable(
+                f"the graph depends on the data, so it cannot be compiled: traced with {what} "
+                f"examples {i} and {j}, {diff}. The model or the loss branches on a Value's data "
+                f"(an if, a max, a .data read). Train without compiled=True (eager mode).")
+
+    def prepare(self, xs: Sequence[Any], ys: Sequence[Any]) -> None:
+        """Trace on this sample now; raise NotCompilable if the graph depends on the data."""
+        self._choose_mode(xs, ys)
+        if self.mode == "constant":
+            groups: dict[Any, list[int]] = {}
+            for i, y in enumerate(ys):
+                groups.setdefault(_key(y), []).append(i)
+            for key, idx in groups.items():
+                self._tape_for(key, idx, xs, ys)
+        else:
+            self._check_targets(ys)
+
+    def _choose_mode(self, xs: Sequence[Any], ys: Sequence[Any]) -> None:
+        # Trace example 0 and a second example, preferably with another target, and compare.
+        j = next((i for i in range(len(ys)) if _key(ys[i]) != _key(ys[0])), len(ys) - 1)
+        try:
+            first = self._trace(xs[0], ys[0], True)
+            if j > 0:
+                self._same(first, self._trace(xs[j], ys[j], True), 0, j, "the target as an input,")
+            self.mode, self.tape = "input", first
+            self._probe = self.model([float(v) for v in xs[0]])
+            return
+        except NotCompilable:
+            pass
+        except (TypeError, ValueError):  # e.g. the loss needs an int class index
+            pass
+        self.mode = "constant"
+
+    def _tape_for(self, key: Any, idx: list[int], xs: Sequence[Any], ys: Sequence[Any]) -> Tape:
+        tape = self.tapes.get(key)
+        if tape is None:
+            if len(self.tapes) >= MAX_TARGET_PROGRAMS:
+                raise NotCompilable(
+                    f"the loss needs its target as a number and the data has more than "
+                    f"{MAX_TARGET_PROGRAMS} distinct targets (one program each); "
+                    f"train without compiled=True (eager mode)")
+            tape = self._trace(xs[idx[0]], ys[idx[0]], False)
+            if len(idx) > 1:
+                self._same(tape, self._trace(xs[idx[-1]], ys[idx[-1]], False), idx[0], idx[-1],
+                           "the same target,")
+            self.tapes[key] = tape
+        return tape
+
+    def _check_targets(self, ys: Sequence[Any]) -> None:
+        """Let the loss see each new target value once, so it rejects a bad one as in eager
+        mode (the replay itself never calls the loss)."""
+        for y in ys:
+            key = _key(y)
+            if key not in self._checked:
+                self.loss_fn(self._probe, y)
+                if len(self._checked) < _MAX_CHECKED_TARGETS:
+                    self._checked.add(key)
+
+    # -- replay --------------------------------------------------------------------------------
+
+    def sum_loss_and_grads(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]
+                           ) -> tuple[float, list[float], list[list[float]]]:
+        """(Σ_i loss_i, Σ_i ∂loss_i/∂θ aligned with model.parameters(), each example's outputs)."""
+        import numpy as np  # the tape already required it; here for arrays only
+
+        if len(xs) != len(ys):
+            raise ValueError(f"sum_loss_and_grads: {len(xs)} examples but {len(ys)} targets")
+        if len(xs) == 0:
+            return 0.0, [0.0] * len(self.params), []
+        params = list(self.model.parameters())
+        if len(params) != len(self.params) or any(a is not b for a, b in zip(params, self.params)):
+            # The model's parameters were replaced (e.g. a new model loaded): trace again.
+            self.params, self.mode, self.tape, self.tapes = params, None, None, {}
+        if not self.compiled:
+            return self._eager(xs, ys)
+        if self.mode is None:
+            try:
+                self.prepare(xs, ys)
+            except NotCompilable as e:
+                warnings.warn(f"this model and loss cannot be compiled ({e}); computing with "
+                              f"the eager engine instead", RuntimeWarning, stacklevel=2)
+                self.compiled = False
+                return self._eager(xs, ys)
+        theta = [p.data for p in self.params]
+        if self.mode == "input":
+            assert self.tape is not None
+            self._check_targets(ys)
+            batch = [[*map(float, x), *_target_values(y)] for x, y in zip(xs, ys)]
+            loss, grads, outs = self._replay(np, self.tape, batch, theta)
+            return loss, grads.tolist(), outs.tolist()
+        groups: dict[Any, list[int]] = {}
+        for i, y in enumerate(ys):
+            groups.setdefault(_key(y), []).append(i)
+        total = 0.0
+        gsum = np.zeros(len(self.params))
+        outputs: list[list[float]] = [[] for _ in xs]
+        for key, idx in groups.items():
+            tape = self._tape_for(key, idx, xs, ys)
+            loss, grads, outs = self._replay(np, tape, [[float(v) for v in xs[i]] for i in idx],
+                                             theta)
+            total += loss
+            gsum += grads
+            for i, row in zip(idx, outs.tolist()):
+                outputs[i] = row
+        return total, gsum.tolist(), outputs
+
+    def _eager(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]
+               ) -> tuple[float, list[float], list[list[float]]]:
+        """The same results from one eager graph per example (the parameters' grads are kept)."""
+        outs = [_as_list_eager(self.model(list(x))) for x in xs]
+        total = Value.sum([self.loss_fn(o, y) for o, y in zip(outs, ys)])
+        saved = [p.grad for p in self.params]
+        for p in self.params:
+            p.grad = 0.0
+        total.backward()
+        grads = [float(p.grad) for p in self.params]
+        for p, g in zip(self.params, saved):
+            p.grad = g
+        return total.data, grads, [[v.data for v in o] for o in outs]
+
+    @staticmethod
+    def _replay(np: Any, tape: Tape, batch: list[list[float]], theta: list[float]
+                ) -> tuple[float, Any, Any]:
+        run = tape.forward(np.asarray(batch, dtype=np.float64).reshape(len(batch), -1), theta)
+        out = run.outputs
+        seed = np.zeros_like(out)
+        seed[:, 0] = 1.0  # d(sum of losses)/d(loss_i) = 1; the model outputs are only reported
+        grads = tape.backward(run, seed).params
+        return float(out[:, 0].sum()), grads, out[:, 1:]
