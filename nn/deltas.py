@@ -445,9 +445,17 @@ def backprop(model: Any, xs: Sequence[Sequence[float]], ys: Sequence[Target],
             raise ValueError(f"example {n} has {len(x)} input(s) but the network takes "
                              f"{net.nin}")
         t = targets_for(f, y, net.nout, n)
-        a, z = forward(net, x)
-        e = f.value(z[-1], t)
-        g = f.grad(z[-1], t)
+        try:
+            a, z = forward(net, x)
+        except (ValueError, ArithmeticError) as err:  # exp overflowing
+            raise ValueError(f"example {n}: the forward stage failed ({type(err).__name__}: "
+                             f"{err}); an activation overflowed float64") from None
+        try:
+            e = f.value(z[-1], t)
+            g = f.grad(z[-1], t)
+        except (ValueError, ArithmeticError) as err:  # "bce" on an output of exactly 0 or 1
+            raise ValueError(f"example {n}: loss {loss!r} is undefined at the outputs "
+                             f"{z[-1]} ({type(err).__name__}: {err})") from None
         deltas = backward(net, a, z, g)
         for li, layer in enumerate(net.layers):
             z_in = x if li == 0 else z[li - 1]

@@ -245,6 +245,10 @@ NET = Network.from_lists([[[1.0, 2.0]]], [[0.0]], "linear")
      "layer 1's neurons take 2 inputs but layer 0 has 1 neurons"),
     (lambda: Network.from_lists([[[1.0]]], [[0.0], [1.0]], "tanh"), "one entry per layer"),
     (lambda: as_network(42), "expected an nn.MLP"),
+    (lambda: backprop(Network.from_lists([[[100.0]]], [[0.0]], "sigmoid"), [[1.0]], [1.0],
+                      loss="bce"), "loss 'bce' is undefined at the outputs [1.0]"),
+    (lambda: backprop(Network.from_lists([[[1000.0]]], [[0.0]], "exp"), [[1.0]], [1.0]),
+     "an activation overflowed"),
 ])
 def test_misfits_raise_clear_errors(call: object, message: str) -> None:
     with pytest.raises((ValueError, TypeError)) as info:
