@@ -30,7 +30,8 @@ dot:
 	    exit 1; }; }
 
 demo: $(STAMP) dot
-	$(BIN)/python -m nn.demo --out $(OUT)
+	$(BIN)/python -m nn train --dataset moons --samples 100 --noise 0.1 --hidden 16,16 \
+	  --loss hinge --l2 1e-4 --optimizer sgd --lr 1.0 --lr-end 0.1 --epochs 100 --seed 1 --out $(OUT)
 
 test: $(STAMP) dot
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests --nbmake notebooks

@@ -7,7 +7,7 @@ import math
 import numbers
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,10 @@ class Module:
     ``parameters()`` promises: layer by layer, neuron by neuron, each neuron's weights
     ``w[0..nin-1]`` then its bias ``b``.
     """
+
+    def __call__(self, x: Sequence[Any]) -> Any:
+        """The module's output on one example."""
+        raise NotImplementedError
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(dotted name, Value)`` for every parameter, in the stable order."""

@@ -1,0 +1,158 @@
+"""What ``edgegrad train`` draws: the training curves, the decision boundary and one example's
+computation graph. Each function also works on its own (notebooks import them).
+
+matplotlib is used through ``matplotlib.figure.Figure`` directly, never pyplot, so nothing
+here changes the backend of a notebook; files are written with the Agg renderer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autograd import Value, no_grad, toposort
+
+from .data import Dataset
+from .layers import MLP
+from .losses import get_loss
+from .train import History
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+INSTALL_DEMO = "pip install 'edgegrad[demo]'"
+
+
+def _figure(**kwargs: Any) -> Figure:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"plots need matplotlib: {INSTALL_DEMO}") from None
+    return Figure(**kwargs)
+
+
+def plot_history(history: History, path: str | os.PathLike[str] | None = None) -> Figure:
+    """Loss (log scale) and accuracy per epoch, side by side; saved to ``path`` when given."""
+    fig = _figure(figsize=(9, 3.4), layout="constrained")
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    epochs = range(1, history.epochs + 1)
+    ax_loss.plot(epochs, history.loss, color="#1f5fbf")
+    if history.loss and min(history.loss) > 0:
+        ax_loss.set_yscale("log")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="training loss")
+    ax_loss.grid(alpha=0.3)
+    accs = [(e, a) for e, a in zip(epochs, history.accuracy) if a is not None]
+    if accs:
+        ax_acc.plot([e for e, _ in accs], [100 * a for _, a in accs], color="#2a7a2a")
+        ax_acc.set_ylim(0, 101)
+    else:
+        ax_acc.text(0.5, 0.5, "no accuracy for this loss", ha="center", va="center")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="training accuracy")
+    ax_acc.grid(alpha=0.3)
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def classify(outputs: Sequence[Any], loss: str) -> int:
+    """The class index of one example's outputs: a threshold for one output, else arg max."""
+    ys = [y.data if isinstance(y, Value) else float(y) for y in outputs]
+    if len(ys) == 1:
+        threshold = 0.5 if loss in ("bce", "sse", "mse") else 0.0
+        return 1 if ys[0] > threshold else 0
+    return max(range(len(ys)), key=ys.__getitem__)
+
+
+def plot_boundary(model: MLP, dataset: Dataset, loss: str,
+                  path: str | os.PathLike[str] | None = None, resolution: int = 60) -> Figure:
+    """The plane coloured by the predicted class, with the data on top (2 features only)."""
+    if dataset.n_features != 2:
+        raise ValueError(f"a decision boundary needs 2 features; {dataset.name} has "
+                         f"{dataset.n_features}")
+    xs0 = [p[0] for p in dataset.xs]
+    xs1 = [p[1] for p in dataset.xs]
+    pad0 = 0.15 * (max(xs0) - min(xs0) or 1.0)
+    pad1 = 0.15 * (max(xs1) - min(xs1) or 1.0)
+    lo0, hi0 = min(xs0) - pad0, max(xs0) + pad0
+    lo1, hi1 = min(xs1) - pad1, max(xs1) + pad1
+    g0 = [lo0 + (hi0 - lo0) * i / (resolution - 1) for i in range(resolution)]
+    g1 = [lo1 + (hi1 - lo1) * i / (resolution - 1) for i in range(resolution)]
+    with no_grad():
+        grid = [[classify(model([a, b]), loss) for a in g0] for b in g1]
+    fig = _figure(figsize=(5.2, 4.4), layout="constrained")
+    ax = fig.subplots()
+    k = max(dataset.n_classes, 2)
+    cmap = "coolwarm" if k == 2 else "tab10"
+    levels = [c - 0.5 for c in range(k + 1)]
+    ax.contourf(g0, g1, grid, levels=levels, cmap=cmap, alpha=0.35, vmin=0, vmax=k - 1)
+    ax.scatter(xs0, xs1, c=dataset.labels, cmap=cmap, vmin=0, vmax=k - 1, s=22,
+               edgecolors="black", linewidths=0.5)
+    ax.set(xlabel=dataset.feature_names[0], ylabel=dataset.feature_names[1],
+           title=f"decision boundary on {dataset.name}")
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def draw_example(model: MLP, x: Sequence[float], target: Any, loss: str, out_dir: Path,
+                 max_nodes: int | None = 300) -> tuple[Path, str | None]:
+    """Draw loss(model(x), target) for one example, after backward, grouped by neuron.
+
+    Writes ``graph.svg`` with autograd.viz and Graphviz; without them (or if rendering
+    fails) writes ``graph.dot`` instead. Returns the path and a note saying why, if it fell
+    back. Parameter grads are overwritten by this example's gradient.
+    """
+    trace = model.trace(x)
+    root = get_loss(loss)(trace.output, target)
+    root.label = "loss"
+    model.zero_grad()
+    root.backward()
+    note = None
+    try:
+        from autograd import viz
+    except ImportError as e:
+        note = f"autograd.viz is not available ({e})"
+    else:
+        svg = out_dir / "graph.svg"
+        try:
+            return viz.save(root, svg, groups=trace.groups, max_nodes=max_nodes), None
+        except Exception as e:  # rendering needs the graphviz package and the dot program
+            note = f"could not render SVG ({type(e).__name__}: {str(e).splitlines()[0]})"
+        dot = out_dir / "graph.dot"
+        dot.write_text(viz.to_dot(root, groups=trace.groups, max_nodes=max_nodes),
+                       encoding="utf-8")
+        return dot, note
+    dot = out_dir / "graph.dot"
+    dot.write_text(minimal_dot(root), encoding="utf-8")
+    return dot, note
+
+
+def minimal_dot(root: Value) -> str:
+    """A plain DOT drawing of ``root``'s graph: one node per Value (op, data, grad), local
+    derivatives on the edges, ids in topological order."""
+    order = toposort(root)
+    ids = {v: i for i, v in enumerate(order)}
+    lines = ["digraph G {", "  rankdir=LR;", "  node [shape=record, fontsize=10];"]
+    for v, i in ids.items():
+        name = (v.label or "") + (f" {v.op}" if v.op else "")
+        lines.append(f'  n{i} [label="{{{name.strip() or "const"} | data {v.data:.4g} | '
+                     f'grad {float(v.grad):.4g}}}"];')
+    for v, i in ids.items():
+        for p, local in zip(v.parents, v.local_grads):
+            lines.append(f'  n{ids[p]} -> n{i} [label="{float(local):.3g}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """``python -m nn.demo``: the same as ``edgegrad train`` (the micrograd demo defaults)."""
+    from .cli import main as cli_main
+
+    return cli_main(["train", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
