@@ -169,7 +169,7 @@ class LayerRow:
     ok: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DeltaReport:
     """autograd against the delta rule: per-layer largest differences, the loss, and verdict.
 
@@ -250,6 +250,9 @@ class DeltaReport:
         if len(self.mismatches) > 10:
             out.append(f"  ... and {len(self.mismatches) - 10} more")
         return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return str(self)
 
     def _repr_html_(self) -> str:
         e = html.escape
