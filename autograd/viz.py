@@ -85,6 +85,7 @@ class _Options:
     max_nodes: int | None = None
     grads: Mapping[Value, float] | None = None
     title: str | None = None
+    expand: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def _options(
     show_data: bool = True,
     grads: Mapping[Value, float] | None = None,
     title: str | None = None,
+    expand: Iterable[str] = (),
 ) -> _Options:
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT'; got {rankdir!r}")
@@ -134,8 +136,9 @@ def _options(
             raise TypeError(f"highlight takes Values; got {type(v).__name__}: {v!r}")
     if highlight_path is not None and not isinstance(highlight_path, Value):
         raise TypeError(f"highlight_path takes a Value; got {type(highlight_path).__name__}")
+    ex = (expand,) if isinstance(expand, str) else tuple(expand)
     return _Options(rankdir, show_data, show_grad, show_local, show_contrib, fmt, hl,
-                    highlight_path, groups, max_nodes, grads, title)
+                    highlight_path, groups, max_nodes, grads, title, ex)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,41 +221,70 @@ def _layout(order: list[Value], opts: _Options) -> _Layout:
                       "groups to collapse: pass groups= (e.g. model.trace(x).groups)",
                       stacklevel=3)
         return layout
-    # Try the finest grouping first; collapse the biggest groups until few enough nodes remain.
-    chosen: list[tuple[str, ...]] = []
+    expanded = {tuple(part for part in e.split("/") if part) for e in opts.expand}
+    around = {e[:k] for e in expanded for k in range(1, len(e) + 1)}
+
+    def key(p: tuple[str, ...], d: int) -> tuple[str, ...] | None:
+        # The group that hides this node when groups collapse at depth d. Expanded groups stay
+        # open, and so do the groups around them: their other members collapse one level finer.
+        if any(p[:len(e)] == e for e in expanded):
+            return None
+        m = d
+        while m <= len(p) and p[:m] in around:
+            m += 1
+        return p[:m] if 0 < m <= len(p) else None
+
+    # Collapse every group at the finest depth first; coarser only if that is still too many.
+    # A group of one or two nodes stays open: a box would hide next to nothing.
+    keys: list[tuple[str, ...] | None] = []
+    sizes: dict[tuple[str, ...], int] = {}
     for d in range(depth, 0, -1):
-        sizes: dict[tuple[str, ...], int] = {}
-        for p in paths:
-            if p:
-                key = p[:d]
-                sizes[key] = sizes.get(key, 0) + 1
-        # Biggest first; ties in order of first appearance (dicts keep insertion order).
-        ranked = sorted(sizes, key=lambda k: -sizes[k])
-        visible = n
-        chosen = []
-        for key in ranked:
-            if visible <= opts.max_nodes or sizes[key] < 2:
-                break
-            chosen.append(key)
-            visible -= sizes[key] - 1
-        if visible <= opts.max_nodes:
-            break
-    index = {key: k for k, key in enumerate(chosen)}
-    sizes_out = [0] * len(chosen)
-    for i, p in enumerate(paths):
-        for d in range(len(p), 0, -1):
-            k = index.get(p[:d])
+        keys = [key(p, d) for p in paths]
+        sizes = {}
+        for k in keys:
             if k is not None:
-                layout.box_of[i] = k
-                sizes_out[k] += 1
-                break
-    layout.boxes = chosen
-    layout.box_sizes = sizes_out
+                sizes[k] = sizes.get(k, 0) + 1
+        sizes = {k: c for k, c in sizes.items() if c >= 3}
+        if n - sum(c - 1 for c in sizes.values()) <= opts.max_nodes:
+            break
+    index = {k: j for j, k in enumerate(sizes)}
+    for i, k in enumerate(keys):
+        if k is not None and k in index:
+            layout.box_of[i] = index[k]
+    layout.boxes = list(sizes)
+    layout.box_sizes = list(sizes.values())
     return layout
 
 
 # ---------------------------------------------------------------------------------------------
 # The DOT text
+
+
+def _natural(path: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Sort key for group paths that puts "neuron 2" before "neuron 10"."""
+    out = []
+    for part in path:
+        head = part.rstrip("0123456789")
+        tail = part[len(head):]
+        out.append((head, int(tail) if tail else -1))
+    return out
+
+
+def _box_outputs(order: list[Value], ids: dict[Value, int], layout: _Layout) -> list[list[int]]:
+    """Per collapsed box, the ids of its nodes used outside it (or the root)."""
+    outs: list[set[int]] = [set() for _ in layout.boxes]
+    if not layout.boxes:
+        return []
+    root_box = layout.box_of[len(order) - 1]
+    if root_box >= 0:
+        outs[root_box].add(len(order) - 1)
+    for i, v in enumerate(order):
+        for p in v.parents:
+            pi = ids[p]
+            b = layout.box_of[pi]
+            if b >= 0 and layout.box_of[i] != b:
+                outs[b].add(pi)
+    return [sorted(o) for o in outs]
 
 
 def _on_path(order: list[Value], ids: dict[Value, int], start: Value) -> set[int]:
@@ -331,10 +363,21 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
                 children[key[:-1]].append(key)
         return tree[p]
 
-    for k, key in enumerate(layout.boxes):
+    outputs = _box_outputs(order, ids, layout)
+    # Boxes in natural name order (neuron 2 before neuron 10): dot keeps that order in a rank.
+    for k in sorted(range(len(layout.boxes)), key=lambda k: _natural(layout.boxes[k])):
+        key = layout.boxes[k]
         n_hidden = layout.box_sizes[k]
         shown = any(i in hot for i in range(len(order)) if layout.box_of[i] == k)
-        label = f"<<B>{_h(key[-1])}</B><BR/>{n_hidden} nodes hidden>"
+        rows = [f"<B>{_h(key[-1])}</B>", f"{n_hidden} nodes hidden"]
+        if len(outputs[k]) == 1:
+            # A group with one way out (a neuron): its output's numbers stay visible.
+            v = order[outputs[k][0]]
+            rows.append(f"out {_h(_num(v.data, fmt))}")
+            g = grad_line(v, OP_FILL) if frame is None else None
+            if g is not None:
+                rows.append(g)
+        label = "<" + "<BR/>".join(rows) + ">"
         bucket(key[:-1]).append(
             f"\tg{k}" + _attrs(label=label, shape="box3d", style="filled",
                                fillcolor=HIGHLIGHT_FILL if shown else OP_FILL,
@@ -495,6 +538,7 @@ def draw(
     show_data: bool = True,
     grads: Mapping[Value, float] | None = None,
     title: str | None = None,
+    expand: Iterable[str] = (),
 ) -> graphviz.Digraph:
     """Draw the graph of ``root``: a box per value (label, data, grad), a small node per op,
     and on each edge parent -> op the local derivative d(node)/d(parent).
@@ -508,14 +552,15 @@ def draw(
       marked (where a NaN came from, say).
     - ``groups``: maps Values to names such as "layer 0/neuron 3"; each name is a cluster and
       "/" nests them. ``max_nodes``: beyond this many values, the biggest groups collapse into
-      one box each, saying how many nodes it hides.
+      one box each, saying how many nodes it hides (the finest groups first; coarser ones
+      only if that is still too many). ``expand``: group names to keep open ("layer 1/neuron 0").
     - ``grads``: show these gradients instead of each node's ``.grad`` (absent: no grad line).
     - ``title``: a caption above the drawing.
 
     Jupyter renders the result inline; ``.source`` is the DOT text (``to_dot``).
     """
     opts = _options(rankdir, show_grad, show_local, show_contrib, fmt, highlight, highlight_path,
-                    groups, max_nodes, show_data, grads, title)
+                    groups, max_nodes, show_data, grads, title, expand)
     return _digraph(_lines(root, opts))
 
 
