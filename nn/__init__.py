@@ -4,6 +4,7 @@ from ._guard import check_engine
 
 check_engine()
 
+from .compare import DeltaReport, compare  # noqa: E402
 from .layers import MLP, Layer, Neuron, Trace, load_model  # noqa: E402
 from .losses import LOSSES, accuracy, l2  # noqa: E402
 from .module import ModelFileError, Module  # noqa: E402
@@ -11,4 +12,5 @@ from .module import ModelFileError, Module  # noqa: E402
 __all__ = [
     "LOSSES", "MLP", "Layer", "ModelFileError", "Module", "Neuron", "Trace",
     "accuracy", "l2", "load_model",
+    "DeltaReport", "compare",
 ]
