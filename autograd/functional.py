@@ -20,6 +20,12 @@ __all__ = ["grad", "gradients", "hessian", "hvp", "jacobian", "jvp", "value_and_
 
 
 def _leaves(args: tuple[Any, ...]) -> list[Value]:
+    """The inputs as Values. Inside another transform a Value argument gets a fresh identity
+    node, so ``grad`` counts only the paths through this argument, not those through a closure
+    over the same outer variable (``grad(lambda x: grad(lambda y: x * y)(x))`` is 1, not 2)."""
+    if nested():
+        return [Value.sum([a]) if isinstance(a, Value) else Value(a, label=f"x{i}")
+                for i, a in enumerate(args)]
     return [a if isinstance(a, Value) else Value(a, label=f"x{i}") for i, a in enumerate(args)]
 
 
