@@ -265,7 +265,7 @@ class DeltaReport:
             cells = [str(r.layer), r.activation, str(r.neurons), _g(r.delta_abs),
                      _g(r.delta_rel), _g(r.w_abs), _g(r.w_rel), _g(r.b_abs), _g(r.b_rel),
                      "yes" if r.ok else "NO"]
-            rows.append(f'<tr style="background:{color}">'
+            rows.append(f'<tr style="background:{color};color:#202124">'
                         + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
         verdict_color = "#137333" if self.ok else "#c5221f"
         extra = "".join(f"<li>{e(d.describe())}</li>" for d in self.mismatches[:10])
