@@ -247,12 +247,15 @@ def _layout(order: list[Value], opts: _Options) -> _Layout:
         sizes = {k: c for k, c in sizes.items() if c >= 3}
         if n - sum(c - 1 for c in sizes.values()) <= opts.max_nodes:
             break
-    index = {k: j for j, k in enumerate(sizes)}
+    # Boxes are numbered in natural name order (neuron 2 before neuron 10); dot keeps that
+    # order within a rank.
+    boxes = sorted(sizes, key=_natural)
+    index = {k: j for j, k in enumerate(boxes)}
     for i, k in enumerate(keys):
         if k is not None and k in index:
             layout.box_of[i] = index[k]
-    layout.boxes = list(sizes)
-    layout.box_sizes = list(sizes.values())
+    layout.boxes = boxes
+    layout.box_sizes = [sizes[k] for k in boxes]
     return layout
 
 
@@ -364,9 +367,7 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
         return tree[p]
 
     outputs = _box_outputs(order, ids, layout)
-    # Boxes in natural name order (neuron 2 before neuron 10): dot keeps that order in a rank.
-    for k in sorted(range(len(layout.boxes)), key=lambda k: _natural(layout.boxes[k])):
-        key = layout.boxes[k]
+    for k, key in enumerate(layout.boxes):
         n_hidden = layout.box_sizes[k]
         shown = any(i in hot for i in range(len(order)) if layout.box_of[i] == k)
         rows = [f"<B>{_h(key[-1])}</B>", f"{n_hidden} nodes hidden"]
