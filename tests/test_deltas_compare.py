@@ -246,3 +246,23 @@ def test_report_is_a_dataclass_with_rows() -> None:
     assert [r.layer for r in report.rows] == [0, 1, 2]
     # a and delta of 8 neurons in 3 examples, then 12 + 15 + 4 parameters
     assert report.compared == 3 * 8 * 2 + 4 * 3 + 3 * 5 + 1 * 4
+
+
+def test_mazurs_published_example_reproduced_by_the_engine_too() -> None:
+    # The same network as tests/test_deltas.py (Mazur's 2-2-2 sigmoid example), run through
+    # autograd: its loss, its deltas and its gradients round to the published numbers.
+    from test_deltas import MAZUR_B, MAZUR_T, MAZUR_W, MAZUR_X, assert_published
+
+    m = MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid")
+    for layer, w, b in zip(m.layers, MAZUR_W, MAZUR_B):
+        for neuron, wj, bj in zip(layer.neurons, w, b):
+            for p, v in zip(neuron.w, wj):
+                p.data = v
+            neuron.b.data = bj
+    e = engine_backprop(m, MAZUR_X, MAZUR_T, "sse")
+    assert_published(e.loss, "0.298371109")
+    assert_published(e.examples[0].layers[1].delta[0], "0.138498562")
+    assert_published(e.grad_w[1][0][0], "0.082167041")
+    assert_published(e.grad_w[0][0][0], "0.000438568")
+    assert_published(0.30 - 0.5 * e.grad_w[0][1][1], "0.29950229")
+    assert compare(m, MAZUR_X, MAZUR_T).ok
