@@ -45,6 +45,11 @@ def engine_backprop(model: Any, xs: Sequence[Sequence[float]], ys: Sequence[Targ
     if loss not in ENGINE_LOSSES:
         raise ValueError(f"unknown loss {loss!r}; nn.losses knows {', '.join(ENGINE_LOSSES)}")
     loss_fn = ENGINE_LOSSES[loss]
+    if not (callable(getattr(model, "trace", None)) and callable(getattr(model, "parameters",
+                                                                          None))):
+        raise TypeError(f"autograd's side needs an nn.MLP (with .trace(x) and .parameters()); "
+                        f"got {type(model).__name__}. nn.deltas.backprop alone takes plain "
+                        "weights")
     net = as_network(model)
     if len(xs) != len(ys):
         raise ValueError(f"got {len(xs)} examples but {len(ys)} targets; they must pair up")
