@@ -237,7 +237,7 @@ def test_misfits_are_reported_before_running_the_engine() -> None:
         compare(m, [[1.0, 2.0, 3.0]], [1.0])
     with pytest.raises(ValueError, match="unknown loss"):
         compare(m, xs, ys, loss="l1")
-    with pytest.raises(TypeError, match="needs an nn.MLP"):
+    with pytest.raises(TypeError, match=r"needs an nn\.MLP"):
         compare(deltas.as_network(m), xs, ys)
 
 
