@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import anomaly
+from . import value as _value
 from .ops import FLOAT, PRIMITIVES
 from .value import DomainError, Value
 
@@ -158,7 +159,8 @@ def _grad_graph(root: Value, seed: Any, targets: set[Value] | None) -> dict[Valu
     pending: dict[Value, list[Any]] = {root: [seed]}
     grads: dict[Value, Any] = {}
     # The Value nodes built here are checked as backward contributions below, not as forward ops.
-    with anomaly.suspended():
+    # They are recorded even inside no_grad(): create_graph asks for exactly that graph.
+    with anomaly.suspended(), recording():
         for node in order:
             terms = pending.pop(node, None)
             if terms is None:  # reached only through pruned edges
@@ -252,10 +254,27 @@ def nested() -> bool:
 
 
 @contextmanager
-def inner() -> Iterator[None]:
-    """Run a transform's function one nesting level deeper."""
-    _level.depth += 1
+def recording() -> Iterator[None]:
+    """Record the graph in this block even inside ``no_grad()`` (this thread only)."""
+    mode = _value._mode
+    previous = mode.grad_enabled
+    mode.grad_enabled = True
     try:
         yield
+    finally:
+        mode.grad_enabled = previous
+
+
+@contextmanager
+def inner() -> Iterator[None]:
+    """Run a transform's function one nesting level deeper, recording its graph.
+
+    A transform needs the graph of its function whatever the caller's grad mode, so an outer
+    ``no_grad()`` does not reach inside it (as with torch.func.grad).
+    """
+    _level.depth += 1
+    try:
+        with recording():
+            yield
     finally:
         _level.depth -= 1

@@ -19,6 +19,7 @@ from autograd import (
     hessian,
     hvp,
     jacobian,
+    no_grad,
     value_and_grad,
 )
 from autograd.higher import VALUE_MATH
@@ -340,3 +341,17 @@ def test_check_grads_order_2_catches_a_wrong_second_derivative(monkeypatch):
 def test_check_grads_rejects_other_orders():
     with pytest.raises(ValueError, match="order must be 1 or 2"):
         check_grads(lambda x: x, 1.0, order=3)
+
+
+def test_transforms_and_create_graph_record_even_inside_no_grad():
+    with no_grad():
+        assert grad(grad(lambda v: v * v * v))(2.0) == 12.0
+        assert hessian(lambda v, w: v * w * w)(1.0, 3.0) == ((0.0, 6.0), (6.0, 2.0))
+        outside = Value(1.0) * 2.0
+    assert outside.parents == ()  # the caller's no_grad still holds outside the transforms
+    x = Value(2.0)
+    y = x * x * x
+    with no_grad():
+        y.backward(create_graph=True)
+    (curvature,) = gradients(x.grad, [x])
+    assert curvature.data == 12.0
