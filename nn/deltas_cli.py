@@ -22,33 +22,36 @@ EXAMPLE = """examples:
 def add_parser(subparsers: Any) -> None:
     """Add the ``deltas`` subcommand to an argparse subparsers object (``func=run``)."""
     from .data import DATASETS
+    from .deltas import ACTIVATIONS
     from .losses import LOSSES
 
     p = subparsers.add_parser(
         "deltas",
         help="compare autograd's gradients with the textbook delta rule",
-        description="Run one model on a few examples through autograd and through the "
-                    "textbook delta rule (Bishop, PRML 5.3; written without the engine), and "
-                    "print per layer the largest differences of the deltas dE/da_j and of the "
-                    "weight and bias gradients. The loss is summed over the examples. "
-                    "Exits 1 when they disagree.",
+        description="Run one model on a few examples through autograd and through the\n"
+                    "textbook delta rule (Bishop, PRML 5.3; written without the engine), and\n"
+                    "print per layer the largest differences of the deltas dE/da_j and of the\n"
+                    "weight and bias gradients. The loss is summed over the examples.\n"
+                    "Exit status: 0 when they agree, 1 when they disagree, 2 on bad input.",
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     model = p.add_argument_group("model (a JSON file, or a new random MLP)")
     model.add_argument("--model", metavar="JSON",
                        help="a model saved by edgegrad (e.g. by `edgegrad train`)")
-    model.add_argument("--sizes", default="4,1", metavar="W,...,K",
+    model.add_argument("--sizes", default=None, metavar="W,...,K",
                        help="widths of the hidden layers and the output layer of a new MLP "
-                            "(default: 4,1; the output width must suit the loss and data)")
-    model.add_argument("--activation", default="tanh",
-                       help="hidden activation of a new MLP (default: tanh)")
-    model.add_argument("--output-activation", default=None,
+                            "(default: 4 hidden, and the outputs the loss and data need)")
+    model.add_argument("--activation", default="tanh", choices=list(ACTIVATIONS),
+                       metavar="NAME", help="hidden activation of a new MLP (default: tanh; "
+                                            f"one of {', '.join(ACTIVATIONS)})")
+    model.add_argument("--output-activation", default=None, choices=list(ACTIVATIONS),
+                       metavar="NAME",
                        help="output activation of a new MLP (default: sigmoid for bce, "
                             "else linear)")
     model.add_argument("--seed", type=int, default=0,
                        help="seed for the new MLP's weights and the dataset (default: 0)")
-    data = p.add_argument_group("examples")
+    data = p.add_argument_group("data")
     src = data.add_mutually_exclusive_group()
     src.add_argument("--dataset", choices=sorted(DATASETS), default="moons",
                      help="a generated dataset (default: moons)")
@@ -99,8 +102,8 @@ def _build(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[Any],
             raise ValueError(f"{args.model} holds a {type(model).__name__}; edgegrad deltas "
                              "needs an MLP")
     else:
-        sizes = _sizes(args.sizes)
         out = ds.n_outputs(args.loss)
+        sizes = [4, out] if args.sizes is None else _sizes(args.sizes)
         if sizes[-1] != out:
             raise ValueError(f"--sizes ends in {sizes[-1]} output(s), but loss {args.loss!r} on "
                              f"{ds.n_classes} classes needs {out}; try --sizes "

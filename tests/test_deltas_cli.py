@@ -53,7 +53,6 @@ def test_saved_model_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     (["--sizes", "4,2"], "needs 1; try --sizes 4,1"),
     (["--csv", "/nonexistent/points.csv"], "does not exist"),
     (["-n", "0"], "at least 1"),
-    (["--activation", "swish"], "unknown activation"),
     (["--model", "/nonexistent/model.json"], "/nonexistent/model.json"),
 ])
 def test_bad_input_exits_2_with_one_line(argv: list[str], message: str,
@@ -72,11 +71,19 @@ def test_model_file_that_does_not_fit_the_data(tmp_path: Path,
     assert "has 2 input(s) but the network takes 3" in capsys.readouterr().err
 
 
-def test_unknown_dataset_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("argv, bad", [(["--dataset", "mnist"], "mnist"),
+                                       (["--activation", "swish"], "swish")])
+def test_unknown_choices_are_argparse_errors(argv: list[str], bad: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["--dataset", "mnist"])
+        main(argv)
     assert info.value.code == 2
-    assert "invalid choice: 'mnist'" in capsys.readouterr().err
+    assert f"invalid choice: '{bad}'" in capsys.readouterr().err
+
+
+def test_output_width_follows_the_data_unless_given(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--dataset", "blobs", "--loss", "softmax_ce", "-n", "4"]) == 0
+    assert "MLP 2-4-3" in capsys.readouterr().out
 
 
 def test_runs_as_a_program() -> None:
