@@ -1,0 +1,120 @@
+"""Datasets (shapes, geometry, seeds, target encodings) and the CSV loader's errors."""
+
+import math
+
+import pytest
+
+from nn.data import (
+    DATASETS,
+    DataFileError,
+    Dataset,
+    blobs,
+    circles,
+    load_csv,
+    moons,
+    spirals,
+    xor,
+)
+
+
+def test_moons_geometry_without_noise():
+    ds = moons(100, noise=0.0, seed=0)
+    assert len(ds) == 100 and ds.labels.count(0) == 50 and ds.labels.count(1) == 50
+    for (x, y), c in zip(ds.xs, ds.labels):
+        if c == 0:  # the upper half of the unit circle
+            assert x * x + y * y == pytest.approx(1.0) and y >= -1e-12
+        else:  # the lower half of the unit circle centred on (1, 0.5)
+            assert (x - 1) ** 2 + (y - 0.5) ** 2 == pytest.approx(1.0) and y <= 0.5 + 1e-12
+
+
+def test_seeds_make_datasets_reproducible():
+    for name, make in DATASETS.items():
+        a, b, c = make(seed=3), make(seed=3), make(seed=4)
+        assert a.xs == b.xs and a.labels == b.labels, name
+        if name != "xor":  # the classic XOR has no randomness
+            assert a.xs != c.xs, name
+    m = moons(30, 0.2, seed=1)
+    spread = [abs(math.hypot(x, y) - 1) for (x, y), c in zip(m.xs, m.labels) if c == 0]
+    assert max(spread) > 0.01  # the noise is really there
+
+
+def test_circles_blobs_spirals_xor_shapes():
+    c = circles(40, noise=0.0, factor=0.3, seed=0)
+    radii = {round(math.hypot(*p), 9): lab for p, lab in zip(c.xs, c.labels)}
+    assert radii == {1.0: 0, 0.3: 1}
+    b = blobs(90, centers=3, std=0.1, seed=0)
+    assert b.n_classes == 3 and [b.labels.count(k) for k in range(3)] == [30, 30, 30]
+    for p, k in zip(b.xs, b.labels):  # each point sits near its centre on the radius-2 circle
+        a = 2 * math.pi * k / 3
+        assert math.hypot(p[0] - 2 * math.cos(a), p[1] - 2 * math.sin(a)) < 0.6
+    s = spirals(99, classes=3, noise=0.0, seed=0)
+    assert s.n_classes == 3 and len(s) == 99 and max(math.hypot(*p) for p in s.xs) <= 1 + 1e-12
+    x = xor()
+    assert x.xs == [[0, 0], [0, 1], [1, 0], [1, 1]] and x.labels == [0, 1, 1, 0]
+    assert len(xor(10, noise=0.1, seed=0)) == 10
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: moons(1), "n must be an int >= 2"),
+    (lambda: moons(10, noise=-1), "noise"),
+    (lambda: circles(10, factor=1.5), "factor"),
+    (lambda: blobs(10, centers=1), ">= 2"),
+])
+def test_bad_generator_arguments(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
+
+
+def test_targets_follow_each_losss_convention():
+    two = Dataset("d", [[0.0], [1.0]], [0, 1])
+    assert two.targets("hinge") == [-1.0, 1.0]
+    assert two.targets("bce") == two.targets("bce_logits") == two.targets("sse") == [0.0, 1.0]
+    assert two.targets("softmax_ce") == [0, 1]
+    assert two.n_outputs("hinge") == 1 and two.n_outputs("softmax_ce") == 2
+    three = Dataset("d", [[0.0], [1.0]], [2, 0], ["a", "b", "c"])
+    assert three.targets("bce") == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    assert three.targets("hinge") == [[-1.0, -1.0, 1.0], [1.0, -1.0, -1.0]]
+    assert three.n_outputs("mse") == 3
+    with pytest.raises(ValueError, match="unknown loss"):
+        two.targets("nll")
+
+
+def write(tmp_path, text, name="d.csv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_csv_with_header_and_text_labels(tmp_path):
+    ds = load_csv(write(tmp_path, "width,height,kind\n1.5,2,cat\n0.5,1,dog\n\n3,4,cat\n"))
+    assert ds.xs == [[1.5, 2.0], [0.5, 1.0], [3.0, 4.0]]
+    assert ds.classes == ["cat", "dog"] and ds.labels == [0, 1, 0]
+    assert ds.feature_names == ["width", "height"] and ds.name == "d"
+
+
+def test_csv_numeric_labels_sort_numerically_and_label_column(tmp_path):
+    ds = load_csv(write(tmp_path, "10,1,2\n2,3,4\n10,5,6\n"), label_column=0)
+    assert ds.classes == ["2", "10"] and ds.labels == [1, 0, 1]
+    assert ds.xs == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]] and ds.feature_names == ["x0", "x1"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "is empty"),
+    ("1,2,0\n3,4,1\n5,6\n", "line 3: found 2 columns; expected 3"),
+    ("a,b,y\n1,2,0\n3,4,1\n5,6,1,9\n", "line 4: found 4 columns"),
+    ("1,2,0\n3,x,1\n", "line 2, column 2: 'x' is not a number"),
+    ("a,b,y\n1,2,0\n3,oops,1\n", "line 3, column 2 ('b'): 'oops'"),
+    ("1,inf,0\n1,2,1\n", "line 1, column 2: 'inf' is not finite"),
+    ("1,2,0\n3,4,0\n", "need at least 2 classes"),
+    ("a,b,y\n", "no data rows"),
+    ("1\n2\n", "at least 2"),
+])
+def test_bad_csv_files_name_the_line(tmp_path, text, words):
+    with pytest.raises(DataFileError) as info:
+        load_csv(write(tmp_path, text))
+    assert words in str(info.value) and "d.csv" in str(info.value)
+
+
+def test_missing_csv(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_csv(tmp_path / "nope.csv")

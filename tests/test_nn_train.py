@@ -1,0 +1,221 @@
+"""fit: accuracy reached on XOR and moons, the batch loss, mini-batches, Ctrl-C, compiled."""
+
+import warnings
+
+import pytest
+
+from autograd import Value
+from nn import MLP
+from nn.data import moons, xor
+from nn.losses import LOSSES
+from nn.optim import SGD, LinearDecay
+from nn.train import StepInfo, batch_loss, evaluate, fit
+
+
+def test_xor_reaches_full_accuracy():
+    ds = xor()
+    model = MLP(2, [4, 1], activation="tanh", seed=0)
+    ys = ds.targets("bce_logits")
+    h = fit(model, ds.xs, ys, loss="bce_logits", optimizer="adam", lr=0.1, epochs=150,
+            progress=False)
+    loss, acc = evaluate(model, ds.xs, ys, "bce_logits")
+    assert acc == 1.0 and loss < 0.01
+    assert h.epochs == 150 and h.steps == 150 and h.accuracy[-1] == 1.0
+
+
+def test_moons_micrograd_recipe_reaches_97_percent():
+    # micrograd's recipe (hinge + L2 1e-4, SGD, lr 1.0 -> 0.1), scaled down to stay fast.
+    ds = moons(60, noise=0.1, seed=2)
+    model = MLP(2, [8, 8, 1], seed=2)
+    ys = ds.targets("hinge")
+    h = fit(model, ds.xs, ys, loss="hinge", lr=1.0, schedule=LinearDecay(1.0, 0.1, 59),
+            epochs=60, l2=1e-4, progress=False)
+    _, acc = evaluate(model, ds.xs, ys, "hinge", l2=1e-4)
+    assert acc >= 0.97
+    assert h.loss[-1] < 0.25 * h.loss[0]
+    assert h.lr[0] == 1.0 and h.lr[-1] == pytest.approx(0.1)
+
+
+def test_history_loss_is_the_mean_loss_plus_l2_before_the_step():
+    model = MLP(2, [3, 1], activation="tanh", seed=1)
+    xs, ys = [[0.1, 0.2], [0.5, -0.3], [-0.4, 0.9]], [1.0, -1.0, 1.0]
+    hand = sum(LOSSES["hinge"](model(x), t).data for x, t in zip(xs, ys)) / 3
+    hand += 0.01 * sum(p.data**2 for p in model.parameters())
+    h = fit(model, xs, ys, loss="hinge", l2=0.01, epochs=1, progress=False)
+    assert h.step_loss == [pytest.approx(hand, rel=1e-13)] and h.loss[0] == h.step_loss[0]
+
+
+def test_one_sgd_step_follows_the_numerical_gradient_of_the_batch_loss():
+    model = MLP(2, [2, 1], activation="tanh", seed=4)
+    xs, ys = [[0.3, -0.2], [-0.6, 0.8]], [0.5, -0.25]
+    ps = model.parameters()
+    before = [p.data for p in ps]
+    numerical = []
+    for p in ps:  # central differences of the batch loss, one parameter at a time
+        keep, eps = p.data, 1e-6
+        p.data = keep + eps
+        up, _ = evaluate(model, xs, ys, "mse", l2=0.1)
+        p.data = keep - eps
+        down, _ = evaluate(model, xs, ys, "mse", l2=0.1)
+        p.data = keep
+        numerical.append((up - down) / (2 * eps))
+    fit(model, xs, ys, loss="mse", l2=0.1, optimizer=SGD(ps, lr=0.5), epochs=1, progress=False)
+    for p, b, g in zip(ps, before, numerical):
+        assert p.data == pytest.approx(b - 0.5 * g, rel=1e-7, abs=1e-9)
+
+
+def test_mini_batches_cover_the_data_and_are_reproducible():
+    ds = moons(10, seed=0)
+    ys = ds.targets("hinge")
+    seen = []
+
+    def loss(outs, t):
+        seen.append(t)
+        return LOSSES["hinge"](outs, t)
+
+    runs = []
+    for _ in range(2):
+        m = MLP(2, [4, 1], seed=0)
+        h = fit(m, ds.xs, ys, loss=loss, lr=0.1, epochs=3, batch_size=4, seed=5, progress=False)
+        runs.append(m.state_dict())
+        assert h.steps == 9 and len(h.step_loss) == 9 and h.accuracy == [None] * 3
+    assert runs[0] == runs[1]
+    assert len(seen) == 2 * 3 * 10  # every example once per epoch
+    m = MLP(2, [4, 1], seed=0)
+    fit(m, ds.xs, ys, lr=0.1, epochs=3, batch_size=4, seed=6, progress=False)
+    assert m.state_dict() != runs[0]  # another shuffle, another path
+
+
+def _run(epochs, **kw):
+    ds = moons(12, seed=1)
+    m = MLP(2, [4, 1], seed=3)
+    opt = SGD(m.parameters(), lr=0.3, momentum=0.9)
+    h = fit(m, ds.xs, ds.targets("hinge"), optimizer=opt, epochs=epochs, progress=False, **kw)
+    return m, opt, h
+
+
+def test_ctrl_c_in_a_callback_keeps_the_last_finished_step():
+    ref, _, _ = _run(4)
+
+    def stop(info: StepInfo):
+        if info.step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="after 4 finished step"):
+        m, _, h = _run(10, callback=stop)
+    assert h.interrupted and h.steps == 4
+    assert m.state_dict() == ref.state_dict()
+
+
+def test_ctrl_c_in_the_middle_of_an_update_rolls_it_back(monkeypatch):
+    ref, ref_opt, _ = _run(2)
+    calls = {"n": 0}
+    real = SGD.step
+
+    def half_step(self):
+        calls["n"] += 1
+        if calls["n"] == 3:  # move half the parameters and some momentum, then "Ctrl-C"
+            for i, p in enumerate(self.params[: len(self.params) // 2]):
+                p.data += 1.0
+                self.velocity[i] = 123.0
+            raise KeyboardInterrupt
+        real(self)
+
+    monkeypatch.setattr(SGD, "step", half_step)
+    with pytest.warns(RuntimeWarning):
+        m, opt, h = _run(10)
+    assert h.interrupted and h.steps == 2
+    assert m.state_dict() == ref.state_dict()
+    assert opt.velocity == ref_opt.velocity
+
+
+def test_ctrl_c_during_the_forward_pass_changes_nothing():
+    ref, _, _ = _run(1)
+    calls = {"n": 0}
+
+    def loss(outs, t):
+        calls["n"] += 1
+        if calls["n"] == 12 + 5:  # in the second step's forward pass
+            raise KeyboardInterrupt
+        return LOSSES["hinge"](outs, t)
+
+    with pytest.warns(RuntimeWarning):
+        m, _, h = _run(5, loss=loss)
+    assert h.steps == 1 and h.epochs == 1
+    assert m.state_dict() == ref.state_dict()
+
+
+def test_a_non_finite_loss_stops_with_a_clear_error():
+    m = MLP(1, [1], activation="linear", seed=0)
+    m.layers[0].neurons[0].w[0].data = 1e308  # 1e308 * 10 overflows to inf (no exception)
+    before = m.state_dict()
+    with pytest.raises(FloatingPointError, match=r"became inf at step 0.*smaller learning rate"):
+        fit(m, [[10.0]], [1.0], loss="mse", epochs=3, progress=False)
+    assert m.state_dict() == before
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"epochs": -1}, "epochs"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"l2": -0.1}, "l2"),
+    ({"optimizer": "lbfgs"}, "sgd, adam, adamw"),
+    ({"loss": "nll"}, "unknown loss"),
+])
+def test_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        fit(MLP(2, [1], seed=0), [[0.0, 1.0]], [1.0], progress=False, **kwargs)
+    with pytest.raises(ValueError, match="must match"):
+        fit(MLP(2, [1], seed=0), [[0.0, 1.0]], [1.0, -1.0], progress=False)
+
+
+def test_progress_bar_writes_to_stderr(capsys):
+    ds = xor()
+    fit(MLP(2, [2, 1], seed=0), ds.xs, ds.targets("hinge"), epochs=2, progress=True)
+    assert "training" in capsys.readouterr().err
+    fit(MLP(2, [2, 1], seed=0), ds.xs, ds.targets("hinge"), epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_compiled_training_matches_eager():
+    pytest.importorskip("numpy")
+    pytest.importorskip("nn.compiled")
+    ds = moons(20, seed=0)
+    ys = ds.targets("hinge")
+    runs = []
+    for compiled in (False, True):
+        m = MLP(2, [5, 5, 1], seed=1)
+        h = fit(m, ds.xs, ys, lr=0.5, epochs=6, batch_size=8, l2=1e-3, seed=2,
+                progress=False, compiled=compiled)
+        runs.append((m.state_dict(), h))
+    (eager, he), (comp, hc) = runs
+    assert hc.compiled and not he.compiled
+    for k in eager:
+        assert comp[k] == pytest.approx(eager[k], rel=1e-9, abs=1e-12)
+    assert hc.step_loss == pytest.approx(he.step_loss, rel=1e-9)
+    assert hc.accuracy == he.accuracy
+
+
+def test_compiled_falls_back_to_eager_with_one_warning(monkeypatch):
+    compiled = pytest.importorskip("nn.compiled")
+
+    def refuse(model, loss_fn):
+        raise compiled.NotCompilable("the graph depends on the data")
+
+    monkeypatch.setattr(compiled, "compile_loss", refuse)
+    ds = xor()
+    a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        h = fit(a, ds.xs, ds.targets("hinge"), epochs=3, progress=False, compiled=True)
+    assert [str(w.message) for w in caught if "eager" in str(w.message)] == [
+        "this model and loss cannot be compiled (the graph depends on the data); training "
+        "with the eager engine instead"]
+    assert not h.compiled
+    fit(b, ds.xs, ds.targets("hinge"), epochs=3, progress=False)
+    assert a.state_dict() == b.state_dict()
+
+
+def test_batch_loss_returns_the_graph_and_outputs():
+    m = MLP(2, [2], seed=0)
+    total, outs = batch_loss(m, [[1.0, 0.0], [0.0, 1.0]], [0, 1], "softmax_ce")
+    assert isinstance(total, Value) and len(outs) == 2 and len(outs[0]) == 2
