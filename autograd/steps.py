@@ -179,7 +179,7 @@ class Player:
         done: list[tuple[int, int]] = []
         frames = [_Frame(dict(shown), final, frozenset(), None, width,
                          f"forward pass done; backward starts with d{names[self.root]}/"
-                         f"d{names[self.root]} = {_num(self.grad, fmt)}", names)]
+                         f"d{names[self.root]} = {_num(self.grad, fmt)}", names=names)]
         n = len(self.steps)
         for s in self.steps:
             edge = (ids[s.node], s.parent_index)
@@ -188,12 +188,13 @@ class Player:
                 dict(shown), final, frozenset(done), edge, width,
                 f"step {s.index + 1}/{n}: {names[s.parent]}.grad += {_num(s.local, fmt)} × "
                 f"{_num(s.upstream, fmt)}  ({_num(s.before, fmt)} -> {_num(s.after, fmt)})",
-                names))
+                names=names))
             done.append(edge)
         frames.append(_Frame(dict(shown), final, frozenset(done), None, width,
                              f"done: {n} steps; every grad is d{names[self.root]}/d(node)",
-                             names))
-        return frames
+                             names=names))
+        longest = max(len(f.caption) for f in frames)
+        return [dataclasses.replace(f, caption_width=longest) for f in frames]
 
     @property
     def captions(self) -> list[str]:

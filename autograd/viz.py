@@ -103,6 +103,7 @@ class _Frame:
     current: tuple[int, int] | None
     width: int
     caption: str = ""
+    caption_width: int = 0
     names: Mapping[Value, str] = dataclasses.field(default_factory=dict)
 
 
@@ -508,7 +509,14 @@ def _title(opts: _Options, layout: _Layout, n: int, frame: _Frame | None) -> str
         hidden = sum(layout.box_sizes)
         parts.append(f"{len(layout.boxes)} groups collapsed: {hidden} of {n} nodes hidden "
                      f"(max_nodes={opts.max_nodes})")
-    return "\n".join(parts) if parts else None
+    if not parts:
+        return None
+    if frame is not None:
+        # Captions differ between frames: monospace and padded to one width, like the numbers.
+        width = max(frame.caption_width, *(len(p) for p in parts))
+        rows = [_h(p.ljust(width)).replace(" ", "&#160;") for p in parts]
+        return '<<FONT FACE="Courier">' + "<BR/>".join(rows) + "</FONT>>"
+    return "\n".join(parts)
 
 
 def _source(lines: list[str]) -> str:

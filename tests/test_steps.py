@@ -1,0 +1,211 @@
+"""The backward pass step by step: the hand-worked trace, the same grads and order as
+backward, .grad left alone, the printable table, and the animation's frames, HTML and GIF."""
+
+import html
+import re
+import shutil
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import Value, reverse_order
+from autograd.steps import Player, backward_steps, format_trace, node_names
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot program is not installed")
+
+
+def example():
+    """c*(a+2*b) at a=3, b=1, c=-2, with every node labelled."""
+    a, b, c = Value(3.0, "a"), Value(1.0, "b"), Value(-2.0, "c")
+    two = Value(2.0, "two")
+    t = two * b
+    t.label = "t"
+    s = a + t
+    s.label = "s"
+    L = c * s
+    L.label = "L"
+    return L
+
+
+def test_hand_worked_trace():
+    # By hand: L = c*s with s = a + t, t = 2*b. Seed dL/dL = 1.
+    #   L -> c: local s = 5,  upstream 1,  c.grad 0 -> 5
+    #   L -> s: local c = -2, upstream 1,  s.grad 0 -> -2
+    #   s -> a: local 1,      upstream -2, a.grad 0 -> -2
+    #   s -> t: local 1,      upstream -2, t.grad 0 -> -2
+    #   t -> two: local b = 1, upstream -2, two.grad 0 -> -2
+    #   t -> b: local 2,      upstream -2, b.grad 0 -> -4
+    expected = [
+        ("L", "c", 5, 1, 5, 0, 5),
+        ("L", "s", -2, 1, -2, 0, -2),
+        ("s", "a", 1, -2, -2, 0, -2),
+        ("s", "t", 1, -2, -2, 0, -2),
+        ("t", "two", 1, -2, -2, 0, -2),
+        ("t", "b", 2, -2, -4, 0, -4),
+    ]
+    got = [(s.node.label, s.parent.label, s.local, s.upstream, s.contribution, s.before,
+            s.after) for s in backward_steps(example())]
+    assert got == expected
+
+
+def test_accumulation_when_a_node_is_used_twice():
+    # y = a*a + a at a = 3: dy/da = 2a + 1 = 7, accumulated over three edges.
+    a = Value(3.0, "a")
+    sq = a * a
+    y = sq + a
+    steps = list(backward_steps(y))
+    into_a = [(s.before, s.contribution, s.after) for s in steps if s.parent is a]
+    assert into_a == [(0.0, 1.0, 1.0), (1.0, 3.0, 4.0), (4.0, 3.0, 7.0)]
+    assert [s.parent_index for s in steps if s.node is sq] == [0, 1]
+
+
+def _random_graph(data):
+    xs = [Value(data.draw(st.floats(-2, 2)), f"x{i}") for i in range(3)]
+    nodes = list(xs)
+    for _ in range(data.draw(st.integers(1, 10))):
+        op = data.draw(st.sampled_from(["add", "sub", "mul", "tanh", "pow", "sum", "sin"]))
+        pick = st.sampled_from(nodes)
+        if op in ("add", "sub", "mul"):
+            x, y = data.draw(pick), data.draw(pick)
+            nodes.append({"add": x + y, "sub": x - y, "mul": x * y}[op])
+        elif op == "sum":
+            nodes.append(Value.sum(data.draw(st.lists(pick, min_size=1, max_size=4))))
+        elif op == "pow":
+            nodes.append(data.draw(pick) ** 3)
+        else:
+            nodes.append(getattr(data.draw(pick), op)())
+    return nodes[-1]
+
+
+@given(st.data())
+def test_final_grads_equal_backward_and_grads_are_untouched(data):
+    root = _random_graph(data)
+    seed = data.draw(st.sampled_from([1.0, -0.5, 2.0]))
+    nodes = reverse_order(root)
+    for v in nodes:
+        v.grad = 0.0
+    final: dict[Value, float] = {}
+    for s in backward_steps(root, seed):
+        assert s.contribution == s.local * s.upstream
+        assert s.after == s.before + s.contribution
+        final[s.parent] = s.after
+    assert all(v.grad == 0.0 for v in nodes)  # the steps kept their own grads
+    root.backward(seed)
+    for v in nodes:
+        if v is not root:  # the same sums in the same order: exactly equal
+            assert final.get(v, 0.0) == v.grad
+
+
+@given(st.data())
+def test_order_is_backwards_order_edge_by_edge(data):
+    root = _random_graph(data)
+    steps = list(backward_steps(root))
+    assert [(s.node, s.parent_index) for s in steps] == [
+        (v, i) for v in reverse_order(root) for i in range(len(v.parents))]
+    assert [s.index for s in steps] == list(range(len(steps)))
+    # A node passes its grad on only once every consumer has added into it.
+    upstream_final: dict[Value, float] = {root: 1.0}
+    for s in steps:
+        assert s.upstream == upstream_final.get(s.node, 0.0)
+        upstream_final[s.parent] = s.after
+
+
+def test_trace_table():
+    text = format_trace(example())
+    lines = text.splitlines()
+    assert lines[0].startswith("backward from L = -10, seeded with grad 1: 6 steps")
+    assert lines[1].split() == ["step", "node", "parent", "local", "upstream", "contribution",
+                                "parent", "grad"]
+    assert lines[-1].split() == ["6", "t", "(*)", "b", "2", "-2", "-4", "0", "->", "-4"]
+    assert len(lines) == 8
+
+
+def test_unlabelled_nodes_get_names():
+    a = Value(2.0, "a")
+    y = (a * 3).tanh()
+    names = node_names(y)
+    assert names[a] == "a" and names[y] == "tanh3" and names[y.parents[0]] == "mul2"
+    assert names[y.parents[0].parents[1]] == "3"
+
+
+def test_steps_refuse_a_non_value():
+    with pytest.raises(TypeError, match="root Value"):
+        list(backward_steps(1.0))
+
+
+# -- the animation -----------------------------------------------------------------------------
+
+def neuron():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def test_frames_and_captions():
+    p = Player(neuron())
+    assert len(p) == len(p.steps) + 2 == 11
+    assert p.captions[0].startswith("forward pass done")
+    assert p.captions[1].startswith("step 1/9: n.grad += 0.5 × 1")
+    assert p.captions[-1].startswith("done: 9 steps")
+    # Frame k shows the grads of the first k-1 steps: the current edge is drawn thick and red.
+    sources = p.dot_sources()
+    assert sum('penwidth="3"' in s for s in sources) == 9
+    assert 'penwidth="3"' not in sources[0] and 'penwidth="3"' not in sources[-1]
+
+
+def test_every_frame_has_the_same_text_geometry():
+    # The same characters in every frame (unknown numbers are written in the fill colour),
+    # so Graphviz lays every frame out identically.
+    sources = Player(neuron()).dot_sources()
+
+    def shape(src):
+        caption = re.search(r'label=<<FONT FACE="Courier">(.*?)</FONT>>', src).group(1)
+        # Captions have their own words but the same number of characters.
+        src = src.replace(caption, str(len(html.unescape(caption))))
+        src = re.sub(r'(COLOR|color|fillcolor|fontcolor)="[^"]*"', "", src)
+        src = re.sub(r' penwidth="\d+"', "", src)
+        return re.sub(r" +\]", "]", re.sub(r" +", " ", src))
+
+    assert len({shape(s) for s in sources}) == 1
+    assert len(set(sources)) == len(sources)
+
+
+def test_too_many_frames_is_refused():
+    with pytest.raises(ValueError, match="max_frames=5"):
+        Player(neuron(), max_frames=5)
+    with pytest.raises(ValueError, match=r"\.html .*\.gif"):
+        Player(neuron()).save("backward.mp4")
+
+
+@needs_dot
+def test_player_html_is_offline_and_layout_is_fixed(tmp_path):
+    p = Player(neuron())
+    svgs = p.svg_frames()
+    assert len(svgs) == 11 and all(s.startswith("<svg") and s.endswith("</svg>") for s in svgs)
+
+    def boxes(svg):
+        return re.findall(r'<path fill="[^"]*" stroke="[^"]*"[^>]*d="([^"]*)"', svg)
+
+    assert boxes(svgs[0]) == boxes(svgs[5]) == boxes(svgs[-1]) != []
+    page = p.save_html(tmp_path / "backward.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "http://" not in page.replace("http://www.w3.org", "")
+    assert "https://" not in page and "<script src" not in page
+    for control in ("first", "prev", "play", "next"):
+        assert f'data-go="{control}"' in page
+    assert page.count("<svg") == 12  # the first frame shown statically + 11 in the data
+    assert p._repr_html_().count("<svg") == 12
+
+
+@needs_dot
+def test_gif_has_one_frame_per_step(tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    out = Player(neuron()).save(tmp_path / "backward.gif")
+    with image.open(out) as im:
+        assert im.format == "GIF" and im.n_frames == 11
