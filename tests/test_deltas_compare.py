@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import autograd.value as engine_value
@@ -73,8 +73,7 @@ def problems(draw: st.DrawFn) -> tuple[MLP, list[list[float]], list[Any], str]:
     return model, xs, ys, loss
 
 
-@settings(max_examples=60, deadline=None)
-@given(problems())
+@given(problems())  # the shared profile in conftest.py: 60 examples, derandomized
 def test_random_networks_agree_with_autograd(problem: tuple[MLP, list[list[float]], list[Any],
                                                             str]) -> None:
     model, xs, ys, loss = problem
