@@ -78,10 +78,21 @@ def _call(node: Value) -> str:
     return f"{node.op}({args})"
 
 
+_in_package: dict[str, bool] = {}  # co_filename -> inside autograd/? (abspath is slow per node)
+
+
+def _inside(filename: str) -> bool:
+    known = _in_package.get(filename)
+    if known is None:
+        known = _in_package[filename] = (
+            os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR)
+    return known
+
+
 def _user_site() -> Site:
     """The innermost frame outside the autograd package: the user's line that made the node."""
     f: Any = sys._getframe(1)
-    while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == _PACKAGE_DIR:
+    while f is not None and _inside(f.f_code.co_filename):
         f = f.f_back
     if f is None:  # only autograd frames: e.g. a node made while importing the package
         return Site("<autograd>", 0, "<unknown>")

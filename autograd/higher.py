@@ -146,14 +146,13 @@ def _relevant(order: list[Value], targets: set[Value]) -> set[Value]:
     return keep
 
 
-def _grad_graph(root: Value, seed: Any, targets: set[Value] | None) -> dict[Value, Any]:
+def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None) -> dict[Value, Any]:
     """Every node's gradient d(root)/d(node) as a Value or number, built edge by edge.
 
-    With ``targets`` given, only edges leading towards them are built.
+    ``order`` is ``reverse_order(root)``. With ``targets`` given, only edges leading towards
+    them are built.
     """
-    from .backward import reverse_order
-
-    order = reverse_order(root)
+    root = order[0]
     keep = None if targets is None else _relevant(order, targets)
     checking = anomaly.is_active()
     pending: dict[Value, list[Any]] = {root: [seed]}
@@ -193,8 +192,8 @@ def backward_graph(root: Value, grad: Any = 1.0) -> list[Value]:
     """
     from .backward import reverse_order
 
-    grads = _grad_graph(root, grad, None)
     order = reverse_order(root)
+    grads = _grad_graph(order, grad, None)
     for node in order:
         g = _lift(grads[node])
         if node.parents:
@@ -218,7 +217,9 @@ def gradients(root: Value, inputs: Sequence[Value], grad: Any = 1.0,
     if not isinstance(root, Value):
         raise TypeError(f"gradients: the output must be a Value; got {type(root).__name__}")
     if create_graph:
-        grads = _grad_graph(root, grad, set(inputs))
+        from .backward import reverse_order
+
+        grads = _grad_graph(reverse_order(root), grad, set(inputs))
         return tuple(_lift(grads.get(x, 0.0)) for x in inputs)
     return _float_grads(root, inputs, float(grad))
 
