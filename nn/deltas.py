@@ -219,13 +219,13 @@ class Network:
 
 def _number(v: Any, where: str) -> float:
     data = getattr(v, "data", v)  # a Value from the engine, or a plain number
-    if isinstance(data, bool) or not isinstance(data, (int, float)):
+    if not isinstance(data, (str, bytes, bool)):
         try:
-            return float(data)
+            return float(data)  # int, float, numpy scalars
         except (TypeError, ValueError):
-            raise TypeError(f"{where}: expected a number (or an object with a numeric .data); "
-                            f"got {type(v).__name__}: {v!r}") from None
-    return float(data)
+            pass
+    raise TypeError(f"{where}: expected a number (or an object with a numeric .data); "
+                    f"got {type(v).__name__}: {v!r}")
 
 
 def _checked(net: Network) -> Network:
@@ -245,6 +245,8 @@ def _checked(net: Network) -> Network:
             raise ValueError(f"layer {li}: neurons have different numbers of weights "
                              f"{sorted(widths)}")
         width = widths.pop()
+        if width < 1:
+            raise ValueError(f"layer {li}: neurons have no weights")
         if nin is not None and width != nin:
             raise ValueError(f"layer {li}'s neurons take {width} inputs but layer {li - 1} has "
                              f"{nin} neurons")
