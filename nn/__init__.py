@@ -5,12 +5,17 @@ from ._guard import check_engine
 check_engine()
 
 from .compare import DeltaReport, compare  # noqa: E402
+from .data import DATASETS, Dataset, load_csv  # noqa: E402
 from .layers import MLP, Layer, Neuron, Trace, load_model  # noqa: E402
 from .losses import LOSSES, accuracy, l2  # noqa: E402
 from .module import ModelFileError, Module  # noqa: E402
+from .optim import SGD, Adam, AdamW, LinearDecay  # noqa: E402
+from .train import History, evaluate, fit  # noqa: E402
 
 __all__ = [
     "LOSSES", "MLP", "Layer", "ModelFileError", "Module", "Neuron", "Trace",
     "accuracy", "l2", "load_model",
+    "DATASETS", "Adam", "AdamW", "Dataset", "History", "LinearDecay", "SGD",
+    "evaluate", "fit", "load_csv",
     "DeltaReport", "compare",
 ]

@@ -59,16 +59,21 @@ def _targets(name: str, ys: Sequence[Value], t: Any) -> list[Any]:
     return ts
 
 
+def _total(terms: list[Value]) -> Value:
+    # One term needs no sum node: the drawing of a one-output loss stays one node shorter.
+    return terms[0] if len(terms) == 1 else Value.sum(terms)
+
+
 def sse(ys: list[Value], t: Target) -> Value:
     """E = 1/2 sum_k (y_k - t_k)^2, the textbook sum-of-squares error."""
     ts = _targets("sse", ys, t)
-    return 0.5 * Value.sum([(y - tk) ** 2 for y, tk in zip(ys, ts)])
+    return 0.5 * _total([(y - tk) ** 2 for y, tk in zip(ys, ts)])
 
 
 def mse(ys: list[Value], t: Target) -> Value:
     """1/K sum_k (y_k - t_k)^2, the mean over the K outputs."""
     ts = _targets("mse", ys, t)
-    return Value.sum([(y - tk) ** 2 for y, tk in zip(ys, ts)]) * (1.0 / len(ts))
+    return _total([(y - tk) ** 2 for y, tk in zip(ys, ts)]) * (1.0 / len(ts))
 
 
 def hinge(ys: list[Value], t: Target) -> Value:
@@ -78,7 +83,7 @@ def hinge(ys: list[Value], t: Target) -> Value:
         if _num(tk) not in (-1.0, 1.0):
             raise ValueError(f"hinge: targets must be -1 or +1; got {tk!r} (for 0/1 labels map "
                              f"0 -> -1, or use the 'bce_logits' loss)")
-    return Value.sum([(1.0 - tk * y).relu() for y, tk in zip(ys, ts)])
+    return _total([(1.0 - tk * y).relu() for y, tk in zip(ys, ts)])
 
 
 def _check_prob_targets(name: str, ts: list[Any]) -> None:
@@ -106,7 +111,7 @@ def bce(ys: list[Value], t: Target) -> Value:
             f"bce: an output reached 0 or 1 exactly, where log is undefined ({e}); give the "
             f"model a sigmoid output, or use 'bce_logits' on a linear output, which is stable"
         ) from e
-    return -Value.sum(terms)
+    return -_total(terms)
 
 
 def bce_logits(ys: list[Value], t: Target) -> Value:
@@ -117,7 +122,7 @@ def bce_logits(ys: list[Value], t: Target) -> Value:
     for y, tk in zip(ys, ts):
         terms.append(y.softplus())
         terms.append(-tk * y)
-    return Value.sum(terms)
+    return _total(terms)
 
 
 def softmax_ce(ys: list[Value], t: Any) -> Value:
