@@ -7,6 +7,7 @@ from .check import GradCheckReport, GradientCheckError, check_grads, numerical_g
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
 from .ops import ACTIVATIONS, PRIMITIVES, Primitive
 from .value import DomainError, Value, apply, capture, is_grad_enabled, no_grad
+from .viz import draw, save, to_dot
 
 ENGINE = "edgegrad"
 """Marks this package as edgegrad's engine (HIPS autograd uses the same import name)."""
@@ -18,4 +19,5 @@ __all__ = [
     "numerical_grad", "reverse_order", "toposort", "value_and_grad",
     "AnomalyError", "detect_anomaly", "first_nonfinite", "gradients", "hessian", "hvp",
     "jacobian", "jvp",
+    "draw", "save", "to_dot",
 ]
