@@ -309,3 +309,24 @@ def test_save_refuses_non_finite_parameters(tmp_path):
     with pytest.raises(ValueError, match=r"layers\.0\.neurons\.0\.b is nan"):
         m.save(tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
+
+
+def test_nn_uses_only_autograds_public_api():
+    import ast
+    import pathlib
+
+    import autograd
+
+    public = set(autograd.__all__) | {"viz"}  # the drawing module, used when it is installed
+    mine = ["__init__", "module", "layers", "losses", "optim", "data", "train", "cli", "demo",
+            "__main__"]
+    root = pathlib.Path(__file__).resolve().parents[1] / "nn"
+    for name in mine:
+        tree = ast.parse((root / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and (
+                    node.module == "autograd" or node.module.startswith("autograd.")):
+                assert node.module == "autograd", f"nn/{name}.py imports {node.module}"
+                assert {a.name for a in node.names} <= public, f"nn/{name}.py"
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("autograd") for a in node.names), name

@@ -219,3 +219,19 @@ def test_batch_loss_returns_the_graph_and_outputs():
     m = MLP(2, [2], seed=0)
     total, outs = batch_loss(m, [[1.0, 0.0], [0.0, 1.0]], [0, 1], "softmax_ce")
     assert isinstance(total, Value) and len(outs) == 2 and len(outs[0]) == 2
+
+
+def test_the_make_demo_recipe_reaches_98_percent():
+    # Exactly `make demo` (edgegrad train's defaults, seed 1), on the compiled path for speed;
+    # test_compiled_training_matches_eager pins compiled == eager.
+    pytest.importorskip("numpy")
+    pytest.importorskip("nn.compiled")
+    ds = moons(100, noise=0.1, seed=1)
+    model = MLP(2, [16, 16, 1], seed=1)
+    ys = ds.targets("hinge")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback to eager would be a silent slowdown
+        h = fit(model, ds.xs, ys, loss="hinge", lr=1.0, schedule=LinearDecay(1.0, 0.1, 99),
+                epochs=100, l2=1e-4, progress=False, compiled=True)
+    _, acc = evaluate(model, ds.xs, ys, "hinge", l2=1e-4)
+    assert h.compiled and acc >= 0.98
