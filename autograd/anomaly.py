@@ -62,7 +62,8 @@ class AnomalyError(FloatingPointError):
         self.site = site
         where = (f"created at {site}" if site is not None
                  else "created outside detect_anomaly(), so its line was not recorded")
-        super().__init__(f"{message}\n  the {node.op} node was {where}")
+        what = f"the {node.op} node" if node.op else "this leaf"
+        super().__init__(f"{message}\n  {what} was {where}")
 
 
 def _describe(v: Any) -> str:
