@@ -300,6 +300,10 @@ class Player:
     def __len__(self) -> int:
         return len(self.frames)
 
+    def __repr__(self) -> str:
+        name = node_names(self.root)[self.root]
+        return f"<Player: backward of {name}, {len(self.steps)} steps in {len(self.frames)} frames>"
+
 
 def animate(root: Value, grad: float = 1.0, **options: Any) -> Player:
     """``Player(root, grad, **options)``: the backward pass as frames, one per chain-rule step."""
