@@ -137,8 +137,13 @@ def softmax_ce(ys: list[Value], t: Any) -> Value:
     if not 0 <= c < len(ys):
         raise ValueError(f"softmax_ce: class index {c} is out of range for {len(ys)} outputs "
                          f"(valid: 0..{len(ys) - 1})")
-    # log sum e^y = m + log sum e^(y - m) for any constant m; m = max keeps every exp <= 1.
-    m = max(y.data for y in ys)
+    # log sum e^y = m + log sum e^(y - m) for any m; m = max keeps every exp <= 1. The max is
+    # built from relu, max(a, b) = b + relu(a - b), rather than read from .data, so the graph's
+    # structure does not depend on the data (the compiled path replays it over a batch); the
+    # gradient through m is 1 - sum softmax = 0.
+    m = ys[0]
+    for y in ys[1:]:
+        m = y + (m - y).relu()
     lse = Value.sum([(y - m).exp() for y in ys]).log() + m
     return lse - ys[c]
 

@@ -6,7 +6,7 @@ import pytest
 
 from autograd import Value
 from nn import MLP
-from nn.data import moons, xor
+from nn.data import blobs, moons, xor
 from nn.losses import LOSSES
 from nn.optim import SGD, LinearDecay
 from nn.train import StepInfo, batch_loss, evaluate, fit
@@ -176,16 +176,25 @@ def test_progress_bar_writes_to_stderr(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_compiled_training_matches_eager():
+@pytest.mark.parametrize("make, loss, out_act", [
+    (lambda: moons(20, seed=0), "hinge", "linear"),
+    (lambda: blobs(24, centers=3, seed=0), "softmax_ce", "linear"),
+    (lambda: blobs(24, centers=3, seed=1), "bce_logits", "linear"),
+    (lambda: moons(20, seed=1), "bce", "sigmoid"),
+    (lambda: moons(20, seed=2), "sse", "tanh"),
+])
+def test_compiled_training_matches_eager(make, loss, out_act):
     pytest.importorskip("numpy")
     pytest.importorskip("nn.compiled")
-    ds = moons(20, seed=0)
-    ys = ds.targets("hinge")
+    ds = make()
+    ys = ds.targets(loss)
     runs = []
     for compiled in (False, True):
-        m = MLP(2, [5, 5, 1], seed=1)
-        h = fit(m, ds.xs, ys, lr=0.5, epochs=6, batch_size=8, l2=1e-3, seed=2,
-                progress=False, compiled=compiled)
+        m = MLP(2, [5, 5, ds.n_outputs(loss)], output_activation=out_act, seed=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no silent fallback to eager
+            h = fit(m, ds.xs, ys, loss=loss, lr=0.5, epochs=6, batch_size=8, l2=1e-3, seed=2,
+                    progress=False, compiled=compiled)
         runs.append((m.state_dict(), h))
     (eager, he), (comp, hc) = runs
     assert hc.compiled and not he.compiled
