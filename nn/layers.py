@@ -72,8 +72,12 @@ def _check_size(name: str, n: Any) -> int:
 
 def as_inputs(x: Sequence[Input], nin: int, who: str) -> list[Value]:
     """The example as Values: numbers become leaves labelled x0, x1, ..., Values pass through."""
-    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
-        raise TypeError(f"{who} takes a list of {nin} numbers or Values; got {type(x).__name__}")
+    if not isinstance(x, (list, tuple)):
+        # Also a numpy array or any other sized iterable; never a string.
+        if isinstance(x, (str, bytes)) or not (hasattr(x, "__len__") and hasattr(x, "__iter__")):
+            raise TypeError(f"{who} takes a list of {nin} numbers or Values; "
+                            f"got {type(x).__name__}")
+        x = list(x)
     if len(x) != nin:
         raise ValueError(f"{who} expects {nin} input(s); got {len(x)}")
     out = []

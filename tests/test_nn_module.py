@@ -70,6 +70,8 @@ def test_call_returns_a_list_whatever_the_width_and_wraps_inputs_once():
     t = m.trace([0.5, -1.0])
     firsts = {id(a.parents[0].parents[1]) for a in t.pre[0]}
     assert firsts == {id(t.inputs[0])} and t.inputs[0].label == "x0"
+    np = pytest.importorskip("numpy")
+    assert m(np.array([0.5, -1.0]))[0].data == out[0].data
     # Values pass through untouched, so gradients reach them.
     x = [Value(0.5), Value(-1.0)]
     y = m(x)[0]
