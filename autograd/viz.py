@@ -155,7 +155,7 @@ def _num(x: Any, fmt: str) -> str:
     v = _float(x)
     if math.isnan(v) or math.isinf(v):
         return str(v)
-    return format(v, fmt)
+    return format(v + 0.0, fmt)  # + 0.0 turns -0.0 (w * 0 with w < 0) into a plain 0
 
 
 def _h(text: str) -> str:
@@ -348,9 +348,14 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
         return v.grad
 
     out = [
+        # Collapsed layers are joined by dense bands of edges: straight lines and more room
+        # between ranks keep dot from routing them in long loops around the clusters.
         "\t" + "graph" + _attrs(rankdir=opts.rankdir, bgcolor=BACKGROUND, fontname="Helvetica",
-                                fontsize="11", nodesep="0.25", ranksep="0.35",
-                                labelloc="t", label=_title(opts, layout, len(order), frame)) + "\n",
+                                fontsize="11", nodesep="0.25",
+                                ranksep="0.9" if layout.boxes else "0.35",
+                                splines="line" if layout.boxes else None,
+                                outputorder="edgesfirst", labelloc="t",
+                                label=_title(opts, layout, len(order), frame)) + "\n",
         "\tnode [fontname=\"Helvetica\" fontsize=\"10\" margin=\"0.06,0.03\"]\n",
         "\tedge [fontname=\"Courier\" fontsize=\"9\" arrowsize=\"0.6\"]\n",
     ]
@@ -446,7 +451,7 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
                 + "\n")
     for (src, dst), count in merged.items():
         edges.append(f"\t{src} -> {dst}" + _attrs(
-            label=f"×{count}" if count > 1 else None, color="#888888") + "\n")
+            label=f"×{count}" if count > 1 else None, color="#a8a8a8", arrowsize="0.4") + "\n")
     out.extend(_cluster_lines(tree, children))
     out.extend(edges)
     return out
@@ -480,7 +485,7 @@ def _cluster_lines(tree: dict[tuple[str, ...], list[str]],
                    children: dict[tuple[str, ...], list[tuple[str, ...]]]) -> list[str]:
     # Clusters nest only as deep as the group names ("layer 0/neuron 3"), never as deep as
     # the graph, so an explicit stack is not needed for safety; it keeps the order simple.
-    out: list[str] = list(tree[()])
+    out: list[str] = []
     counter = 0
     stack: list[tuple[tuple[str, ...], bool]] = [(k, True) for k in reversed(children[()])]
     while stack:
@@ -496,6 +501,9 @@ def _cluster_lines(tree: dict[tuple[str, ...], list[str]],
         out.extend(indent + line for line in tree[key])
         stack.append((key, False))
         stack.extend((k, True) for k in reversed(children[key]))
+    # Ungrouped nodes (a loss on top of a model) come after the clusters: listed first, dot
+    # tends to pull them to the front and route the clusters' edges around them.
+    out.extend(tree[()])
     return out
 
 
