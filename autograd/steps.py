@@ -30,7 +30,7 @@ from .viz import (
     _graphviz,
     _lines,
     _num,
-    _options,
+    _options_from,
     _source,
     op_text,
 )
@@ -154,7 +154,7 @@ class Player:
         self.root = root
         self.grad = float(grad)
         self.interval_ms = int(interval_ms)
-        self.options = _options(**draw_options)
+        self.options = _options_from("Player", draw_options)
         self.steps = list(backward_steps(root, grad))
         if len(self.steps) + 2 > max_frames:
             raise ValueError(f"the backward pass has {len(self.steps)} steps, more frames than "

@@ -92,9 +92,9 @@ class _Options:
 class _Frame:
     """One frame of the backward animation.
 
-    ``shown`` holds the grads accumulated so far; every other number is written in the
-    background colour with its final text, and every number is padded to ``width``
-    characters of a monospace font, so all frames share one layout.
+    ``shown`` holds the grads accumulated so far; every other number is written with its
+    final text in the fill colour of its box (or the background), and every number is padded
+    to ``width`` characters of a monospace font, so all frames share one layout.
     """
 
     shown: Mapping[Value, float]
@@ -105,6 +105,16 @@ class _Frame:
     caption: str = ""
     caption_width: int = 0
     names: Mapping[Value, str] = dataclasses.field(default_factory=dict)
+
+
+def _options_from(who: str, options: Mapping[str, Any]) -> _Options:
+    """``_options(**options)``, with an error naming the unknown option and the valid ones."""
+    valid = [f.name for f in dataclasses.fields(_Options)]
+    for key in options:
+        if key not in valid:
+            raise TypeError(f"{who}: unknown option {key!r}; the options are "
+                            f"{', '.join(sorted(valid))}")
+    return _options(**options)
 
 
 def _options(
@@ -537,7 +547,7 @@ def _source(lines: list[str]) -> str:
 
 def to_dot(root: Value, **options: Any) -> str:
     """The DOT text of ``draw(root, **options)``; needs neither the graphviz package nor ``dot``."""
-    return _source(_lines(root, _options(**options)))
+    return _source(_lines(root, _options_from("to_dot", options)))
 
 
 def draw(

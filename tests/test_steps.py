@@ -209,3 +209,14 @@ def test_gif_has_one_frame_per_step(tmp_path):
     out = Player(neuron()).save(tmp_path / "backward.gif")
     with image.open(out) as im:
         assert im.format == "GIF" and im.n_frames == 11
+
+
+def test_without_dot_the_frames_text_remains_and_rendering_says_how_to_install(
+        tmp_path, monkeypatch):
+    from autograd.viz import GraphvizNotFound
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    p = Player(neuron())
+    assert len(p.dot_sources()) == 11
+    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+        p.svg_frames()

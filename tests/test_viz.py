@@ -297,3 +297,8 @@ def test_render_svg(tmp_path):
     assert svg.count('class="node"') == 10  # 7 values + 3 ops
     assert svg.count('class="edge"') == 9  # 6 operand edges + 3 op -> value
     assert ">grad &#45;4<" in svg or ">grad -4<" in svg
+
+
+def test_unknown_option_is_named():
+    with pytest.raises(TypeError, match="unknown option 'colour'; the options are expand"):
+        to_dot(example()[-1], colour="red")
