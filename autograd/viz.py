@@ -591,8 +591,29 @@ def draw(
     return _digraph(_lines(root, opts))
 
 
+_drawing_class: Any = None
+
+
 def _digraph(lines: list[str]) -> graphviz.Digraph:
-    graph: graphviz.Digraph = _graphviz().Digraph(body=lines)
+    global _drawing_class
+    if _drawing_class is None:
+        gv = _graphviz()
+
+        class Drawing(gv.Digraph):  # type: ignore[misc,name-defined]
+            """A graphviz.Digraph that, shown in Jupyter without ``dot``, says how to install
+            it and shows the DOT text instead of a traceback."""
+
+            def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
+                                  **kwargs: Any) -> dict[str, Any]:
+                try:
+                    bundle: dict[str, Any] = super()._repr_mimebundle_(include, exclude,
+                                                                       **kwargs)
+                except gv.ExecutableNotFound:
+                    return {"text/plain": f"{INSTALL_DOT}\n\n{self.source}"}
+                return bundle
+
+        _drawing_class = Drawing
+    graph: graphviz.Digraph = _drawing_class(body=lines)
     return graph
 
 

@@ -302,3 +302,12 @@ def test_render_svg(tmp_path):
 def test_unknown_option_is_named():
     with pytest.raises(TypeError, match="unknown option 'colour'; the options are expand"):
         to_dot(example()[-1], colour="red")
+
+
+def test_jupyter_display_without_dot_shows_how_to_install_and_the_text(tmp_path, monkeypatch):
+    graph = draw(example()[-1])
+    monkeypatch.setenv("PATH", str(tmp_path))
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "apt-get install graphviz" in bundle["text/plain"]
+    assert bundle["text/plain"].endswith(graph.source)
