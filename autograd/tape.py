@@ -20,10 +20,10 @@ Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .ops import FLOAT, PRIMITIVES, Primitive
+from .ops import FLOAT, PRIMITIVES, SUM, Primitive
 from .value import DomainError, Value
 
 
@@ -56,6 +56,7 @@ class NumpyMath:
         self.abs = np.abs
         self.sign = np.sign
         self.where = np.where
+        self.add_reduce = np.add.reduce
 
     def sigmoid(self, x: Any) -> Any:
         """1/(1+e^-x) for x >= 0 and e^x/(1+e^x) otherwise, as e = e^-|x| (never overflows)."""
@@ -109,21 +110,72 @@ class _Group:
     stop: int
     args: Any  # int array (arity, k): args[j][i] is the j-th operand slot of the i-th step
     needs_grad: bool = False
-    # Backward scatter plan: which operand positions receive gradient, and where.
-    sel: Any = None  # flat positions into (arity*k) that need grad, or None for all
-    dest: Any = None  # slot of each selected position
-    order: Any = None  # when dest repeats: a stable sort of dest, the run starts and uniques
+    # Backward plan. ``joint``: operand positions whose destinations are all distinct, sent
+    # with one scatter; ``apart``: positions whose slot repeats (x read by many steps).
+    joint: _Scatter | None = None
+    apart: list[_Scatter] = field(default_factory=list)
+
+
+@dataclass
+class _Scatter:
+    """Where the contributions of some operand positions of a group go.
+
+    ``positions`` are operand indices j; ``sel`` picks, in the flattened (position, step)
+    order, the contributions whose slot needs a gradient (None: all); ``dest`` is each one's
+    slot, or ``span`` = (a, b) when those slots are exactly a..b-1 in order (a plain slice).
+    With repeats, ``order``/``starts``/``uniq`` sum them by one reduceat over a stable sort.
+    """
+
+    positions: list[int]
+    sel: Any
+    dest: Any
+    span: tuple[int, int] | None = None
+    order: Any = None
     starts: Any = None
     uniq: Any = None
 
 
-class Run:
-    """One forward replay over a batch: every slot's values, kept for ``Tape.backward``."""
+def _scatter(np: Any, positions: list[int], masks: Any, args: Any) -> _Scatter:
+    mask = masks[positions].reshape(-1)
+    sel = np.flatnonzero(mask)
+    dest = args[positions].reshape(-1)[sel]
+    sc = _Scatter(positions, None if len(sel) == len(mask) else sel, dest)
+    if len(dest) and dest[-1] - dest[0] == len(dest) - 1 and bool((np.diff(dest) == 1).all()):
+        sc.span = (int(dest[0]), int(dest[-1]) + 1)
+    elif len(np.unique(dest)) != len(dest):
+        order = np.argsort(dest, kind="stable")
+        sd = dest[order]
+        starts = np.flatnonzero(np.r_[True, sd[1:] != sd[:-1]])
+        sc.order, sc.starts, sc.uniq = order, starts, sd[starts]
+    return sc
 
-    def __init__(self, tape: Tape, values: Any, operands: list[Any]) -> None:
+
+class _Buffers:
+    """The big arrays of one replay: slot values and slot grads, each (slots, N)."""
+
+    def __init__(self, np: Any, n_slots: int, n: int) -> None:
+        self.values = np.empty((n_slots, n))
+        self.grads: Any = None  # made by the first backward
+
+
+class Run:
+    """One forward replay over a batch: every slot's values, kept for ``Tape.backward``.
+
+    ``values`` belongs to the run: when the run is dropped its buffers are recycled by the
+    next replay of the same batch size (fresh arrays of this size cost more in page faults
+    than the whole replay), so copy anything you keep (``outputs`` is already a copy).
+    """
+
+    def __init__(self, tape: Tape, buffers: _Buffers, operands: list[Any]) -> None:
         self.tape = tape
-        self.values = values  # (slots, N)
+        self._buffers = buffers
+        self.values = buffers.values  # (slots, N)
         self.operands = operands  # per group, the gathered operands (arity, k, N)
+
+    def __del__(self) -> None:
+        pool = self.tape._pool.setdefault(self.values.shape[1], [])
+        if len(pool) < 2:
+            pool.append(self._buffers)
 
     @property
     def outputs(self) -> Any:
@@ -165,6 +217,7 @@ class Tape:
         self.depth = steps[-1].level if steps else 0
         self._groups: list[_Group] | None = None
         self._plans: dict[bool, list[_Group]] = {}
+        self._pool: dict[int, list[_Buffers]] = {}  # recycled buffers by batch size
 
     # -- text and comparison -------------------------------------------------------------------
 
@@ -254,17 +307,17 @@ class Tape:
             needs[g.start:g.stop] = step_needs
             p = _Group(g.prim, g.param, g.start, g.stop, g.args, bool(step_needs.any()))
             if p.needs_grad:
-                sel = np.flatnonzero(mask)
-                p.sel = None if len(sel) == len(flat) else sel
-                dest = flat[sel]
-                p.dest = dest
-                if len(np.unique(dest)) != len(dest):
-                    # Repeated destinations (x used by many steps): sum their contributions
-                    # with one reduceat over a stable sort, then add once per slot.
-                    order = np.argsort(dest, kind="stable")
-                    sd = dest[order]
-                    starts = np.flatnonzero(np.r_[True, sd[1:] != sd[:-1]])
-                    p.order, p.starts, p.uniq = order, starts, sd[starts]
+                masks = mask.reshape(g.args.shape)
+                used = [j for j in range(g.args.shape[0]) if masks[j].any()]
+                distinct = [j for j in used if _distinct(np, g.args[j][masks[j]])]
+                if distinct and _distinct(np, g.args[distinct][masks[distinct]]):
+                    p.joint = _scatter(np, distinct, masks, g.args)
+                else:
+                    distinct = []
+                # A slot read by several steps of the group (a layer's input, read by every
+                # neuron): one reduceat per such position. One reduceat over all positions
+                # would be far slower: its cost grows with the number of distinct slots.
+                p.apart = [_scatter(np, [j], masks, g.args) for j in used if j not in distinct]
             plan.append(p)
         self._plans[wrt_inputs] = plan
         return plan
@@ -287,7 +340,12 @@ class Tape:
             raise ValueError(f"tape.forward: expected {self.n_params} parameter values; "
                              f"got {ps.shape[0]}")
         n = xs.shape[0]
-        v = np.empty((self.n_slots, n))
+        pool = self._pool.get(n)
+        try:
+            buffers = pool.pop() if pool else _Buffers(np, self.n_slots, n)
+        except IndexError:  # another thread took the last one
+            buffers = _Buffers(np, self.n_slots, n)
+        v = buffers.values
         p0 = self.n_inputs
         c0 = p0 + self.n_params
         v[:p0] = xs.T
@@ -303,7 +361,7 @@ class Tape:
                     v[g.start:g.stop] = _forward(m, p, ops, g.param)
                 else:
                     v[g.start:g.stop] = _checked_forward(np, m, p, ops, g, self)
-        return Run(self, v, operands)
+        return Run(self, buffers, operands)
 
     def backward(self, run: Run, seed: Any = None, wrt_inputs: bool = False) -> Gradients:
         """Reverse-mode over the batch: the parameter gradients of sum_i sum_k seed[i,k]*out[i,k].
@@ -317,7 +375,12 @@ class Tape:
             raise ValueError("tape.backward: this run was made by a different tape")
         v = run.values
         n = v.shape[1]
-        gr = np.zeros_like(v)
+        buffers = run._buffers
+        if buffers.grads is None:
+            buffers.grads = np.zeros_like(v)
+        else:
+            buffers.grads.fill(0.0)
+        gr = buffers.grads
         if seed is None:
             for o in self.outputs:
                 gr[o] += 1.0
@@ -335,19 +398,10 @@ class Tape:
                     continue
                 gy = gr[g.start:g.stop]
                 parts = _partials(m, g.prim, ops, v[g.start:g.stop], g.param)
-                if all(type(q) is float for q in parts):  # constants, e.g. sum's ones
-                    contrib = np.asarray(parts)[:, None, None] * gy
-                else:
-                    contrib = np.empty(ops.shape)
-                    for j, q in enumerate(parts):
-                        np.multiply(q, gy, out=contrib[j])
-                flat = contrib.reshape(-1, n)
-                if g.sel is not None:
-                    flat = flat[g.sel]
-                if g.order is None:
-                    gr[g.dest] += flat
-                else:
-                    gr[g.uniq] += np.add.reduceat(flat[g.order], g.starts, axis=0)
+                if g.joint is not None:
+                    _send(np, gr, g.joint, _contributions(np, parts, g.joint.positions, gy))
+                for sc in g.apart:
+                    _send(np, gr, sc, _contributions(np, parts, sc.positions, gy))
         p0 = self.n_inputs
         grads = Gradients(gr[p0:p0 + self.n_params].sum(axis=1))
         if wrt_inputs:
@@ -355,9 +409,42 @@ class Tape:
         return grads
 
 
+def _distinct(np: Any, slots: Any) -> bool:
+    return len(np.unique(slots)) == len(slots)
+
+
+def _send(np: Any, gr: Any, sc: _Scatter, contrib: Any) -> None:
+    """gr[dest] += contrib, summing contributions that share a slot."""
+    flat = contrib.reshape(-1, gr.shape[1])
+    if sc.sel is not None:
+        flat = flat[sc.sel]
+    if sc.span is not None:
+        gr[sc.span[0]:sc.span[1]] += flat
+    elif sc.order is None:
+        gr[sc.dest] += flat
+    else:
+        gr[sc.uniq] += np.add.reduceat(flat[sc.order], sc.starts, axis=0)
+
+
+def _contributions(np: Any, parts: Any, positions: list[int], gy: Any) -> Any:
+    """partials[j] * dL/dy for the given operand positions, shape (len(positions), k, N)."""
+    qs = [parts[j] for j in positions]
+    if all(isinstance(q, (int, float)) for q in qs):  # structural constants, e.g. sum's ones
+        return np.multiply.outer(np.asarray(qs, dtype=np.float64), gy)
+    out = np.empty((len(qs), *gy.shape))
+    for i, q in enumerate(qs):
+        np.multiply(q, gy, out=out[i])
+    return out
+
+
 def _forward(m: NumpyMath, p: Primitive, ops: Any, param: float | None) -> Any:
+    if p is SUM:
+        # The table's rule is the left fold xs[0] + xs[1] + ...; numpy's add.reduce over the
+        # first axis performs exactly that fold (same order, bit for bit: tested) in one call
+        # instead of one Python-level add per operand.
+        return m.add_reduce(ops, axis=0)
     if p.arity == -1:
-        return p.forward(m, ops)  # the n-ary rule folds over the first axis: xs[0] + xs[1] + ...
+        return p.forward(m, ops)
     if param is not None:
         return p.forward(m, ops[0], param)
     return p.forward(m, *ops)

@@ -1,0 +1,510 @@
+"""edgegrad's speed, side by side with micrograd==0.1.0 and hand-written numpy, in one run.
+
+    .venv/bin/python benchmarks/run.py            (or: make bench)
+    .venv/bin/python benchmarks/run.py --quick    (smaller sizes, fewer repeats)
+
+For every workload it prints the eager engine, the compiled tape (autograd.tape, replayed
+over a batch with numpy), micrograd and a dense numpy version, and the ratios. The garbage
+collector stays on, as users run it; ``gc.collect()`` runs between engines (never inside a
+timed region) so no engine pays for another's garbage. Times are medians of repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import dense  # noqa: E402  (benchmarks/dense.py, next to this file)
+
+from autograd import Value, toposort  # noqa: E402
+from autograd.tape import trace, trace_objective  # noqa: E402
+
+try:
+    from micrograd.engine import Value as MgValue
+    from micrograd.nn import MLP as MgMLP
+except ImportError:  # pragma: no cover - the Makefile installs it
+    sys.exit("the benchmark compares with micrograd: .venv/bin/pip install micrograd==0.1.0")
+
+
+
+def _mg_tanh(self: Any) -> Any:
+    t = math.tanh(self.data)
+    out = MgValue(t, (self,), "tanh")
+
+    def _backward() -> None:
+        self.grad += (1 - t * t) * out.grad
+    out._backward = _backward
+    return out
+
+
+def _mg_exp(self: Any) -> Any:
+    e = math.exp(self.data)
+    out = MgValue(e, (self,), "exp")
+
+    def _backward() -> None:
+        self.grad += e * out.grad
+    out._backward = _backward
+    return out
+
+
+# micrograd 0.1.0 has only + * ** relu: tanh and exp are added in its own closure style (as in
+# its lecture version), so the DAG and chain workloads can run on it.
+MgValue.tanh = _mg_tanh
+MgValue.exp = _mg_exp
+
+ALPHA = 1e-4  # micrograd demo's L2 coefficient
+LR = 0.05
+
+
+def median_time(fn: Callable[[], Any], reps: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``reps`` runs, after ``warmup`` untimed runs.
+
+    The collector is cleared before the series (not between runs: an engine that makes
+    cyclic garbage pays for collecting it during its own later runs, as in real use).
+    """
+    for _ in range(warmup):
+        fn()
+    gc.collect()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    result = statistics.median(times)
+    gc.collect()
+    return result
+
+
+def bytes_per_node(build: Callable[[], Any], nodes: int) -> float:
+    """Memory held by what ``build()`` returns (traced by tracemalloc), divided by ``nodes``."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    kept = build()
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    del kept
+    gc.collect()
+    return used / nodes
+
+
+# ---------------------------------------------------------------------------------------------
+# Workload 1: micrograd's demo training step (MLP 2-16-16-1, 100 moons, hinge + L2, SGD).
+
+def moons_data(n: int) -> tuple[list[list[float]], list[float]]:
+    try:
+        from nn.data import moons
+
+        ds = moons(n, noise=0.1, seed=0)
+        return ds.xs, ds.targets("hinge")
+    except ImportError:  # nn not built yet: the same shape of data, generated here
+        rng = random.Random(0)
+        xs, ys = [], []
+        for i in range(n):
+            t = 3.14159 * rng.random()
+            if i % 2:
+                xs.append([1 - np.cos(t) + rng.gauss(0, 0.1), 0.5 - np.sin(t) + rng.gauss(0, 0.1)])
+                ys.append(1.0)
+            else:
+                xs.append([np.cos(t) + rng.gauss(0, 0.1), np.sin(t) + rng.gauss(0, 0.1)])
+                ys.append(-1.0)
+        return xs, ys
+
+
+def make_model() -> tuple[Any, Callable[[list[Value], Any], Value], Callable[[Any], Value]]:
+    """edgegrad's MLP 2-16-16-1 (nn when it exists), the hinge loss and the L2 penalty."""
+    from nn.layers import MLP
+    from nn.losses import hinge, l2
+
+    return MLP(2, [16, 16, 1], activation="relu", seed=0), hinge, l2
+
+
+def bench_moons(reps: int, mg_reps: int) -> dict[str, Any]:
+    xs, ys = moons_data(100)
+    n = len(xs)
+    model, hinge, l2 = make_model()
+    params = model.parameters()
+
+    def eager_step() -> float:
+        losses = [hinge(model(x), t) for x, t in zip(xs, ys)]
+        total = Value.sum(losses) * (1.0 / n) + ALPHA * l2(params)
+        model.zero_grad()
+        total.backward()
+        for p in params:
+            p.data -= LR * p.grad
+        return total.data
+
+    # The compiled objective: one example traced, mean and L2 as a batch-level program.
+    t0 = time.perf_counter()
+    xv = [Value(0.0, "x0"), Value(0.0, "x1")]
+    tv = Value(1.0, "t")
+    s_leaf, n_leaf = Value(0.0, "S"), Value(1.0, "n")
+    obj = trace_objective(hinge(model(xv), tv), [*xv, tv], params,
+                          total=s_leaf / n_leaf + ALPHA * l2(params),
+                          batch_sum=s_leaf, batch_size=n_leaf)
+    batch = np.column_stack([np.asarray(xs), np.asarray(ys)])
+    theta = np.array([p.data for p in params])
+    obj.loss_and_grads(batch, theta)  # builds the replay plan once
+    trace_ms = (time.perf_counter() - t0) * 1e3
+
+    def compiled_step() -> float:
+        loss, grads, _ = obj.loss_and_grads(batch, theta)
+        theta[:] -= LR * grads
+        return loss
+
+    mg = MgMLP(2, [16, 16, 1])
+    for p, q in zip(mg.parameters(), params):
+        p.data = q.data
+    mx = [[MgValue(a) for a in x] for x in xs]
+
+    def micrograd_step() -> float:
+        scores = [mg(x) for x in mx]
+        losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
+        total = sum(losses) * (1.0 / n) + ALPHA * sum(p * p for p in mg.parameters())
+        mg.zero_grad()
+        total.backward()
+        for p in mg.parameters():
+            p.data -= LR * p.grad
+        return float(total.data)
+
+    weights = []
+    for layer in model.layers:
+        weights.append(([[w.data for w in nr.w] for nr in layer.neurons],
+                        [nr.b.data for nr in layer.neurons]))
+    ref = dense.DenseMLP(weights, ALPHA)
+    nx, ny = np.asarray(xs), np.asarray(ys)
+
+    def numpy_step() -> float:
+        return ref.step(nx, ny, LR)
+
+    # Same parameters, same loss: the four steps compute one thing (checked before timing).
+    first = {"eager": eager_step(), "compiled": compiled_step(), "micrograd": micrograd_step(),
+             "numpy": numpy_step()}
+    agree = max(first.values()) - min(first.values()) <= 1e-12 * abs(first["numpy"])
+
+    gc.collect()
+    with_graph: list[Value] = []
+
+    def build_graph() -> Any:
+        losses = [hinge(model(x), t) for x, t in zip(xs, ys)]
+        total = Value.sum(losses) * (1.0 / n) + ALPHA * l2(params)
+        total.backward()
+        with_graph.append(total)
+        return total
+
+    total = build_graph()
+    nodes = len(toposort(total))
+    del total
+    with_graph.clear()
+    eager_bytes = bytes_per_node(build_graph, nodes)
+    with_graph.clear()
+
+    return {
+        "name": f"moons step (MLP 2-16-16-1, N={n}, hinge+L2, SGD)",
+        "unit": "ms/step", "scale": 1e3,
+        "eager": median_time(eager_step, reps),
+        "compiled": median_time(compiled_step, reps * 20),
+        "micrograd": median_time(micrograd_step, mg_reps),
+        "numpy": median_time(numpy_step, reps * 20),
+        "bytes": eager_bytes, "nodes": nodes, "agree": agree, "first": first,
+        "note": f"{nodes} nodes per step; compiled trace once {trace_ms:.0f} ms",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Workload 2: a random DAG over + * tanh exp.
+
+def dag_recipe(n_leaves: int, n_ops: int, seed: int = 0
+               ) -> tuple[list[float], list[tuple[int, int, int]]]:
+    """Leaves and steps (op, a, b): op 0 add, 1 mul, 2 tanh, 3 exp (b unused for unary).
+
+    Each step consumes the oldest unused node (so every node reaches the root) and a random
+    earlier one; an op is kept only if its value stays within [-4, 4] (tanh always does), so
+    nothing overflows. The last nodes are added pairwise into one root.
+    """
+    rng = random.Random(seed)
+    vals = [rng.uniform(-1.0, 1.0) for _ in range(n_leaves)]
+    recipe: list[tuple[int, int, int]] = []
+    unused = deque(range(n_leaves))
+
+    def push(op: int, a: int, b: int, y: float) -> None:
+        recipe.append((op, a, b))
+        vals.append(y)
+        unused.append(len(vals) - 1)
+
+    for _ in range(n_ops):
+        a = unused.popleft()
+        b = rng.randrange(len(vals))
+        for op in rng.sample([0, 1, 2, 3], 4):
+            x, z = vals[a], vals[b]
+            y = (x + z, x * z, float(np.tanh(x)), float(np.exp(x)))[op]
+            if abs(y) <= 4.0:
+                break
+        push(op, a, b, y)
+    while len(unused) > 1:
+        a, b = unused.popleft(), unused.popleft()
+        push(0, a, b, vals[a] + vals[b])
+    return vals[:n_leaves], recipe
+
+
+def build_dag(make: Callable[[float], Any], leaves: list[float],
+              recipe: list[tuple[int, int, int]]) -> tuple[list[Any], Any]:
+    inputs = [make(x) for x in leaves]
+    nodes = list(inputs)
+    for op, a, b in recipe:
+        x = nodes[a]
+        if op == 0:
+            nodes.append(x + nodes[b])
+        elif op == 1:
+            nodes.append(x * nodes[b])
+        elif op == 2:
+            nodes.append(x.tanh())
+        else:
+            nodes.append(x.exp())
+    return inputs, nodes[-1]
+
+
+def bench_dag(reps: int, n_ops: int, batch: int) -> dict[str, Any]:
+    leaves, recipe = dag_recipe(200, n_ops)
+    nodes = len(leaves) + len(recipe)
+
+    def run(make: Callable[[float], Any]) -> Callable[[], Any]:
+        def go() -> Any:
+            inputs, root = build_dag(make, leaves, recipe)
+            root.backward()
+            return inputs, root
+        return go
+
+    inputs, root = build_dag(Value, leaves, recipe)
+    tape = trace([root], inputs)
+    rng = np.random.default_rng(0)
+    xb = np.asarray(leaves)[None, :] + 1e-3 * rng.standard_normal((batch, len(leaves)))
+
+    def compiled() -> Any:
+        return tape.backward(tape.forward(xb), wrt_inputs=True)
+
+    g_tape = compiled().inputs
+    g_dense = dense.dag(recipe, xb.T).T
+    root.backward()
+    agree = bool(np.allclose(g_tape, g_dense, rtol=1e-10, atol=1e-12))
+    eager_g = np.array([v.grad for v in inputs])
+    agree &= bool(np.allclose(eager_g, dense.dag(recipe, np.asarray(leaves)[:, None])[:, 0],
+                              rtol=1e-10, atol=1e-12))
+
+    def numpy_dag() -> Any:
+        return dense.dag(recipe, xb.T)
+
+    return {
+        "name": f"random DAG over + * tanh exp ({nodes} nodes, depth {tape.depth})",
+        "unit": "ns/node", "scale": 1e9,
+        "eager": median_time(run(Value), reps) / nodes,
+        "compiled": median_time(compiled, reps) / (nodes * batch),
+        "micrograd": median_time(run(MgValue), reps) / nodes,
+        "numpy": median_time(numpy_dag, reps) / (nodes * batch),
+        "bytes": bytes_per_node(run(Value), nodes),
+        "mg_bytes": bytes_per_node(run(MgValue), nodes),
+        "tape_bytes": bytes_per_node(lambda: trace([root], inputs), nodes),
+        "agree": agree,
+        "note": f"build + backward; compiled and numpy over a batch of {batch} (per node-example)",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Workloads 3 and 4: a deep chain and a wide sum.
+
+def bench_chain(reps: int, depth: int, batch: int) -> dict[str, Any]:
+    def run(make: Callable[[float], Any]) -> Callable[[], Any]:
+        def go() -> Any:
+            x = make(0.5)
+            y = x
+            for _ in range(depth):
+                y = y.tanh()
+            y.backward()
+            return x
+        return go
+
+    x = Value(0.5)
+    y = x
+    for _ in range(depth):
+        y = y.tanh()
+    tape = trace([y], [x])
+    xb = np.linspace(-1.0, 1.0, batch)[:, None]
+
+    def compiled() -> Any:
+        return tape.backward(tape.forward(xb), wrt_inputs=True)
+
+    agree = bool(np.allclose(compiled().inputs[:, 0], dense.chain(xb[:, 0], depth), rtol=1e-12))
+    return {
+        "name": f"chain of tanh, depth {depth}",
+        "unit": "ns/node", "scale": 1e9,
+        "eager": median_time(run(Value), reps) / depth,
+        "compiled": median_time(compiled, reps) / (depth * batch),
+        "micrograd": median_time(run(MgValue), reps) / depth,
+        "numpy": median_time(lambda: dense.chain(xb[:, 0], depth), reps) / (depth * batch),
+        "agree": agree,
+        "note": f"compiled and numpy over a batch of {batch}; depth-bound (one group per level)",
+    }
+
+
+def bench_sum(reps: int, width: int, batch: int) -> dict[str, Any]:
+    rng = random.Random(1)
+    xs = [rng.uniform(-1, 1) for _ in range(width)]
+    ws = [rng.uniform(-1, 1) for _ in range(width)]
+
+    def eager() -> Any:
+        w = [Value(v) for v in ws]
+        y = Value.sum([wi * xi for wi, xi in zip(w, xs)])
+        y.backward()
+        return w
+
+    def micrograd() -> Any:
+        w = [MgValue(v) for v in ws]
+        y = sum(wi * xi for wi, xi in zip(w, xs))
+        y.backward()
+        return w
+
+    w = [Value(v) for v in ws]
+    xv = [Value(v) for v in xs]
+    tape = trace([Value.sum([wi * xi for wi, xi in zip(w, xv)])], xv, w)
+    xb = np.asarray(xs)[None, :] + 0.1 * np.random.default_rng(0).standard_normal((batch, width))
+    wb = np.asarray(ws)
+
+    def compiled() -> Any:
+        return tape.backward(tape.forward(xb, wb)).params
+
+    agree = bool(np.allclose(compiled(), dense.wide_sum(xb, wb)[1], rtol=1e-12))
+    nodes = 2 * width + 1
+    return {
+        "name": f"wide sum of {width} products ({nodes} nodes)",
+        "unit": "ns/node", "scale": 1e9,
+        "eager": median_time(eager, reps) / nodes,
+        "compiled": median_time(compiled, reps) / (nodes * batch),
+        "micrograd": median_time(micrograd, reps) / nodes,
+        "numpy": median_time(lambda: dense.wide_sum(xb, wb), reps) / (nodes * batch),
+        "agree": agree,
+        "note": f"edgegrad: one n-ary sum node; micrograd: a chain of {width - 1} adds",
+    }
+
+
+def deepest(depths: list[int]) -> dict[str, Any]:
+    """Build + backward a tanh chain at the default recursion limit: how deep does each go?"""
+    out: dict[str, Any] = {"limit": sys.getrecursionlimit()}
+    for name, make in (("edgegrad", Value), ("micrograd", MgValue)):
+        reached, failed = 0, None
+        for d in depths:
+            gc.collect()
+            x = make(0.5)
+            y = x
+            try:
+                t0 = time.perf_counter()
+                for _ in range(d):
+                    y = y.tanh()
+                y.backward()
+                secs = time.perf_counter() - t0
+                reached = d
+                out[name + "_time"] = secs
+            except RecursionError:
+                failed = d
+                break
+            finally:
+                del x, y
+                gc.collect()
+        out[name] = (reached, failed)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+def fmt(v: float | None, scale: float) -> str:
+    if v is None:
+        return "—"
+    x = v * scale
+    return f"{x:.4g}" if x < 1000 else f"{x:,.0f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "—" if a is None or b is None or b == 0 else f"{a / b:,.1f}x"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, load {load:.1f}; {platform.system()}; "
+            f"Python {platform.python_version()}; numpy {np.__version__}; micrograd 0.1.0; "
+            f"gc on")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smaller workloads, fewer repeats")
+    args = ap.parse_args(argv)
+    q = args.quick
+    reps = 3 if q else 7
+    print(f"machine: {machine()}")
+    print("timing: median of repeats, gc on, gc.collect() between engines\n")
+    rows = [
+        bench_moons(reps, 1 if q else 3),
+        bench_dag(reps, 2_000 if q else 20_000, 64 if q else 256),
+        bench_chain(reps, 500, 1000),
+        bench_sum(reps, 500, 1000),
+    ]
+    head = (f"{'workload':<58} {'unit':<8} {'eager':>9} {'compiled':>9} {'micrograd':>10} "
+            f"{'numpy':>9} | {'eager vs mg':>11} {'comp vs mg':>11} {'comp/numpy':>10}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        s = r["scale"]
+        print(f"{r['name']:<58} {r['unit']:<8} {fmt(r['eager'], s):>9} {fmt(r['compiled'], s):>9} "
+              f"{fmt(r['micrograd'], s):>10} {fmt(r['numpy'], s):>9} | "
+              f"{ratio(r['micrograd'], r['eager']):>11} {ratio(r['micrograd'], r['compiled']):>11} "
+              f"{ratio(r['compiled'], r['numpy']):>10}")
+    print("\n'eager vs mg' and 'comp vs mg': how many times faster than micrograd; 'comp/numpy':")
+    print("how many times slower than the hand-written numpy version.\n")
+    for r in rows:
+        print(f"- {r['name']}: {r['note']}; results agree: {'yes' if r['agree'] else 'NO'}")
+    m, d = rows[0], rows[1]
+    print("\nmemory (tracemalloc, graph alive after backward):")
+    print(f"  moons step graph, eager:  {m['bytes']:.0f} bytes/node ({m['nodes']} nodes)")
+    print(f"  random DAG, eager:        {d['bytes']:.0f} bytes/node")
+    print(f"  random DAG, micrograd:    {d['mg_bytes']:.0f} bytes/node")
+    print(f"  random DAG, compiled tape: {d['tape_bytes']:.0f} bytes/node (the program; a replay "
+          f"adds about 8 bytes per slot, per operand and per grad, per example)")
+    deep = deepest([500, 1_000, 10_000, 100_000, 1_000_000] if not q else [500, 1_000, 100_000])
+    print(f"\ndeepest tanh chain, build + backward, default recursion limit {deep['limit']}:")
+    for name in ("edgegrad", "micrograd"):
+        reached, failed = deep[name]
+        t = deep.get(name + "_time")
+        msg = f"  {name:<10} reached depth {reached:,}"
+        if t is not None and reached:
+            msg += f" ({t:.2f} s)"
+        if failed:
+            msg += f"; RecursionError at depth {failed:,}"
+        print(msg)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
