@@ -63,6 +63,27 @@ def _as_list(out: Any) -> list[Value]:
                         f"got {type(out).__name__}")
 
 
+def _spread(xs: Sequence[Sequence[Any]], idx: list[int], most: int = 6) -> list[int]:
+    """Up to ``most`` of the examples ``idx`` (the first kept first) to compare traces of:
+    each new pattern of feature signs first (branches usually test a sign), then spread out."""
+    chosen: list[int] = []
+    seen: set[tuple[bool, ...]] = set()
+    for i in idx:
+        signs = tuple(float(v) > 0 for v in xs[i])
+        if signs not in seen:
+            seen.add(signs)
+            chosen.append(i)
+            if len(chosen) == most:
+                return chosen
+    step = max(1, len(idx) // most)
+    for i in idx[::step]:
+        if len(chosen) == most:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    return chosen
+
+
 def _as_list_eager(out: Any) -> list[Value]:
     return [out] if isinstance(out, Value) else list(out)
 
@@ -132,20 +153,26 @@ class CompiledLoss:
             self._check_targets(ys)
 
     def _choose_mode(self, xs: Sequence[Any], ys: Sequence[Any]) -> None:
-        # Trace example 0 and a second example, preferably with another target, and compare.
-        j = next((i for i in range(len(ys)) if _key(ys[i]) != _key(ys[0])), len(ys) - 1)
+        # Trace a few examples and compare their programs: first examples sharing example 0's
+        # target (a difference there can only come from the features: not compilable), then
+        # examples with other targets (a difference there: one program per target instead).
+        same = [i for i in range(len(ys)) if _key(ys[i]) == _key(ys[0])]
+        other = [i for i in range(len(ys)) if _key(ys[i]) != _key(ys[0])]
         try:
             first = self._trace(xs[0], ys[0], True)
-            if j > 0:
-                self._same(first, self._trace(xs[j], ys[j], True), 0, j, "the target as an input,")
-            self.mode, self.tape = "input", first
-            self._probe = self.model([float(v) for v in xs[0]])
+        except (TypeError, ValueError):  # e.g. the loss needs its target as an int class index
+            self.mode = "constant"
             return
-        except NotCompilable:
-            pass
-        except (TypeError, ValueError):  # e.g. the loss needs an int class index
-            pass
-        self.mode = "constant"
+        for i in _spread(xs, same)[1:]:
+            self._same(first, self._trace(xs[i], ys[i], True), 0, i, "the same target,")
+        try:
+            for i in _spread(xs, other):
+                self._same(first, self._trace(xs[i], ys[i], True), 0, i, "different targets,")
+        except (NotCompilable, TypeError, ValueError):
+            self.mode = "constant"
+            return
+        self.mode, self.tape = "input", first
+        self._probe = self.model([float(v) for v in xs[0]])
 
     def _tape_for(self, key: Any, idx: list[int], xs: Sequence[Any], ys: Sequence[Any]) -> Tape:
         tape = self.tapes.get(key)
@@ -156,9 +183,8 @@ class CompiledLoss:
                     f"{MAX_TARGET_PROGRAMS} distinct targets (one program each); "
                     f"train without compiled=True (eager mode)")
             tape = self._trace(xs[idx[0]], ys[idx[0]], False)
-            if len(idx) > 1:
-                self._same(tape, self._trace(xs[idx[-1]], ys[idx[-1]], False), idx[0], idx[-1],
-                           "the same target,")
+            for i in _spread(xs, idx)[1:]:
+                self._same(tape, self._trace(xs[i], ys[i], False), idx[0], i, "the same target,")
             self.tapes[key] = tape
         return tape
 

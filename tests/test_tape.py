@@ -309,3 +309,16 @@ def test_a_deep_chain_traces_without_recursion() -> None:
     assert tape.depth == 200_000
     assert tape.consts == [1.0]
 
+
+
+def test_the_batched_sum_is_the_tables_left_fold_bit_for_bit() -> None:
+    from autograd.ops import FLOAT, SUM
+    from autograd.tape import _forward
+
+    rng = np.random.default_rng(5)
+    # Terms of very different sizes, so any change of summation order would show.
+    ops = rng.standard_normal((9, 4, 6)) * (10.0 ** rng.integers(-8, 9, size=(9, 1, 1)))
+    got = _forward(numpy_math(), SUM, ops, None)
+    for i in range(4):
+        for j in range(6):
+            assert got[i, j] == SUM.forward(FLOAT, [float(x) for x in ops[:, i, j]])

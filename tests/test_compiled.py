@@ -1,0 +1,197 @@
+"""nn.compiled: the batch replay of a model's per-example loss equals the eager engine.
+
+Oracle: one eager graph per example, summed, then backward (the eager engine is itself checked
+against central differences). Tolerance 1e-12 relative, with an absolute floor of 1e-15 times
+the largest gradient (the engines add the same terms in different orders).
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from typing import Any
+
+import pytest
+
+from autograd import ACTIVATIONS, Value
+from nn.compiled import NotCompilable, compile_loss
+from nn.layers import MLP
+from nn.losses import LOSSES
+from nn.module import Module
+
+pytest.importorskip("numpy")
+
+
+def assert_close(got: list[float], want: list[float], what: str) -> None:
+    assert len(got) == len(want), what
+    scale = max([abs(w) for w in want] + [0.0])
+    for i, (g, w) in enumerate(zip(got, want)):
+        tol = 1e-12 * max(abs(g), abs(w)) + 1e-15 * scale
+        assert abs(g - w) <= tol, f"{what}[{i}]: compiled {g!r} vs eager {w!r}"
+
+
+def eager(model: Module, loss_fn: Any, xs: list[list[float]], ys: list[Any]
+          ) -> tuple[float, list[float], list[list[float]]]:
+    outs = [model(x) for x in xs]
+    total = Value.sum([loss_fn(o, y) for o, y in zip(outs, ys)])
+    model.zero_grad()
+    total.backward()
+    return total.data, [p.grad for p in model.parameters()], [[v.data for v in o] for o in outs]
+
+
+def targets(loss: str, k: int, n: int, rng: random.Random) -> list[Any]:
+    if loss == "softmax_ce":
+        return [rng.randrange(k) for _ in range(n)]
+    if loss == "hinge":
+        return [[rng.choice([-1.0, 1.0]) for _ in range(k)] for _ in range(n)]
+    if loss in ("bce", "bce_logits"):
+        return [[rng.choice([0.0, 1.0]) for _ in range(k)] for _ in range(n)]
+    return [[rng.uniform(-1, 1) for _ in range(k)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_compiled_equals_eager_for_every_activation_and_loss(activation: str, loss: str) -> None:
+    rng = random.Random(hash((activation, loss)) % 1000)
+    model = MLP(3, [4, 3 if loss == "softmax_ce" else 2], activation=activation,
+                output_activation="sigmoid" if loss == "bce" else "linear", seed=7)
+    xs = [[rng.uniform(-1.5, 1.5) for _ in range(3)] for _ in range(6)]
+    ys = targets(loss, 3 if loss == "softmax_ce" else 2, 6, rng)
+    compiled = compile_loss(model, LOSSES[loss], xs, ys)
+    # One program with the target traced as an input; softmax_ce picks an output by the class
+    # index, so it gets one program per class instead.
+    assert compiled.mode == ("constant" if loss == "softmax_ce" else "input")
+    got = compiled.sum_loss_and_grads(xs, ys)
+    want = eager(model, LOSSES[loss], xs, ys)
+    assert_close([got[0]], [want[0]], "sum of losses")
+    assert_close(got[1], want[1], "parameter gradients")
+    for i, (o, w) in enumerate(zip(got[2], want[2])):
+        assert_close(o, w, f"outputs of example {i}")
+
+
+def test_parameters_updated_between_batches_are_read_again() -> None:
+    rng = random.Random(1)
+    model = MLP(2, [5, 5, 1], activation="tanh", seed=3)
+    hinge = LOSSES["hinge"]
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(10)]
+    ys = [rng.choice([-1.0, 1.0]) for _ in xs]
+    compiled = compile_loss(model, hinge)
+    for _ in range(3):  # three SGD steps, compiled and eager from the same parameters
+        total, grads, _ = compiled.sum_loss_and_grads(xs, ys)
+        want = eager(model, hinge, xs, ys)
+        assert_close([total], [want[0]], "loss")
+        assert_close(grads, want[1], "grads")
+        for p, g in zip(model.parameters(), grads):
+            p.data -= 0.1 * g
+
+
+def softmax_ce_data_max(ys: list[Value], c: Any) -> Value:
+    """Softmax cross-entropy with the max read from .data: a constant that varies by example."""
+    m = max(y.data for y in ys)
+    return Value.sum([(y - m).exp() for y in ys]).log() + m - ys[int(c)]
+
+
+def test_a_constant_read_from_data_is_not_compilable_and_falls_back() -> None:
+    rng = random.Random(2)
+    model = MLP(2, [4, 3], seed=1)
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(8)]
+    ys = [i % 3 for i in range(8)]
+    loss = softmax_ce_data_max
+    with pytest.raises(NotCompilable, match="depends on the data") as e:
+        compile_loss(model, loss, xs, ys)
+    assert "constant" in str(e.value)  # names what differs
+    lazy = compile_loss(model, loss)  # no sample: first batch warns, then runs eagerly
+    with pytest.warns(RuntimeWarning, match="cannot be compiled"):
+        got = lazy.sum_loss_and_grads(xs, ys)
+    assert lazy.compiled is False
+    want = eager(model, loss, xs, ys)
+    assert_close([got[0]], [want[0]], "loss")
+    assert_close(got[1], want[1], "grads")
+
+
+def stable_softmax_ce(ys: list[Value], c: Any) -> Value:
+    """log sum_k e^(y_k) - y_c with log(e^a + e^b) = a + softplus(b - a): no data-read max."""
+    lse = ys[0]
+    for y in ys[1:]:
+        lse = lse + (y - lse).softplus()
+    return lse - ys[int(c)]
+
+
+def test_a_loss_that_picks_an_output_by_class_gets_one_program_per_class() -> None:
+    rng = random.Random(4)
+    model = MLP(2, [6, 3], activation="relu", seed=2)
+    xs = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(12)]
+    ys = [rng.randrange(3) for _ in xs]
+    compiled = compile_loss(model, stable_softmax_ce, xs, ys)
+    assert compiled.mode == "constant" and len(compiled.tapes) == len(set(ys))
+    got = compiled.sum_loss_and_grads(xs, ys)
+    want = eager(model, stable_softmax_ce, xs, ys)
+    assert_close([got[0]], [want[0]], "loss")
+    assert_close(got[1], want[1], "grads")
+    for o, w in zip(got[2], want[2]):  # outputs come back in the batch's order
+        assert_close(o, w, "outputs")
+
+
+class Branchy(Module):
+    """A model whose graph depends on its input: it takes a Python branch on x0's data."""
+
+    def __init__(self) -> None:
+        self.w = Value(0.5, "w")
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [("w", self.w)]
+
+    def __call__(self, x: list[Any]) -> list[Value]:
+        x0 = x[0] if isinstance(x[0], Value) else Value(x[0])
+        return [self.w * x0 if x0.data > 0 else (self.w * x0).tanh()]
+
+
+def test_a_graph_that_branches_on_data_is_not_compilable() -> None:
+    xs = [[1.0], [-1.0], [2.0]]
+    ys = [1.0, 1.0, -1.0]
+    with pytest.raises(NotCompilable) as e:
+        compile_loss(Branchy(), LOSSES["mse"], xs, ys)
+    assert "depends on the data" in str(e.value) and "eager" in str(e.value)
+
+
+def test_nodes_used_many_times_and_a_bad_target_later_in_the_data() -> None:
+    model = MLP(2, [3, 1], seed=5)
+
+    def loss(out: list[Value], t: Any) -> Value:
+        y = out[0]
+        return y * y * y + Value.sum([y, y, y]) * t  # y used five times
+
+    xs = [[0.3, -0.2], [1.0, 0.5], [-0.7, 0.1]]
+    ys = [1.0, -2.0, 0.5]
+    got = compile_loss(model, loss, xs, ys).sum_loss_and_grads(xs, ys)
+    want = eager(model, loss, xs, ys)
+    assert_close(got[1], want[1], "grads")
+    hinge = compile_loss(model, LOSSES["hinge"])
+    with pytest.raises(ValueError, match="-1 or \\+1"):  # as eager: the loss sees every target
+        hinge.sum_loss_and_grads(xs, [1.0, -1.0, 0.0])
+
+
+def test_empty_batch_and_mismatched_lengths() -> None:
+    model = MLP(2, [2, 1], seed=0)
+    compiled = compile_loss(model, LOSSES["mse"])
+    assert compiled.sum_loss_and_grads([], []) == (0.0, [0.0] * 9, [])
+    with pytest.raises(ValueError, match="2 examples but 1 targets"):
+        compiled.sum_loss_and_grads([[0.0, 0.0], [1.0, 1.0]], [0.0])
+
+
+def test_fit_compiled_trains_like_eager() -> None:
+    fit = pytest.importorskip("nn.train").fit
+    from nn.data import moons
+
+    ds = moons(40, noise=0.1, seed=0)
+    ys = ds.targets("hinge")
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [8, 1], seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback warning: it really compiled
+            hist = fit(model, ds.xs, ys, loss="hinge", epochs=3, batch_size=10, lr=0.1,
+                       seed=0, progress=False, compiled=compiled)
+        runs.append((hist.loss, [p.data for p in model.parameters()]))
+    assert_close(runs[1][0], runs[0][0], "loss history")
+    assert_close(runs[1][1], runs[0][1], "trained parameters")
