@@ -99,7 +99,8 @@ def test_edge_labels_equal_recorded_local_grads_on_random_graphs(data):
     for p, child, label in EDGE.findall(dot):
         by_child.setdefault(int(child), []).append((int(p), label))
     for i, v in enumerate(order):
-        expected = [(order.index(p), format(g, ".6g"))
+        # Zero is written "0" whatever its sign (+ 0.0 turns -0.0 into 0.0).
+        expected = [(order.index(p), format(g + 0.0, ".6g"))
                     for p, g in zip(v.parents, v.local_grads)]
         assert by_child.get(i, []) == expected
     assert len(NODE.findall(dot)) == len(order)
@@ -148,6 +149,13 @@ def test_grads_mapping_overrides_node_grads():
     a, *_, L = example()
     dot = to_dot(L, grads={a: 42.0})
     assert "grad 42" in dot and dot.count("grad ") == 1
+
+
+def test_negative_zero_is_written_as_zero():
+    w = Value(-2.0, "w")
+    y = w * 0.0  # data -0.0
+    assert y.data == 0.0 and str(y.data) == "-0.0"
+    assert "data 0<" in to_dot(y) and "-0" not in to_dot(y)
 
 
 def test_non_finite_numbers_are_written_plainly():
