@@ -60,13 +60,35 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> list[V
         return backward_graph(root, grad)
     if _anomaly.checking:  # detect_anomaly() is open somewhere: check every edge
         return _anomaly.checked_backward(root, grad)
-    order = reverse_order(root)
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
+    # reverse_order's two passes with the grad reset folded into the first and the chain rule
+    # into the second: a node is released only after all its consumers sent their share, so
+    # its grad is complete when it is popped. Same order, same sums, one walk fewer.
+    pending: dict[Value, int] = {root: 0}
+    stack = [root]
+    while stack:
+        for p in stack.pop().parents:
+            n = pending.get(p)
+            if n is None:
+                pending[p] = 1
+                if p.parents:
+                    p.grad = 0.0
+                    stack.append(p)
+            else:
+                pending[p] = n + 1
+    if root.parents:
+        root.grad = 0.0
     root.grad += grad
-    for node in order:
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
         g = node.grad
         for p, local in zip(node.parents, node.local_grads):
             p.grad += local * g
+            n = pending[p]
+            if n == 1:
+                ready.append(p)
+            else:
+                pending[p] = n - 1
     return order
