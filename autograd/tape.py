@@ -84,7 +84,7 @@ def numpy_math() -> NumpyMath:
 # ---------------------------------------------------------------------------------------------
 # The program.
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One instruction: ``%out = op %args...`` (with the op's static parameter, if any)."""
 
