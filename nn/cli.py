@@ -184,7 +184,7 @@ def run_train(args: argparse.Namespace) -> int:
     written.append((out / "history.json", "loss, accuracy and learning rate per epoch"))
     notes = []
     try:
-        from .demo import draw_example, plot_boundary, plot_history
+        from .demo import draw_example, hardest_example, plot_boundary, plot_history
 
         plot_history(history, out / "training.png")
         written.append((out / "training.png", "loss and accuracy curves"))
@@ -195,8 +195,11 @@ def run_train(args: argparse.Namespace) -> int:
             notes.append(f"no boundary.png: the data has {ds.n_features} features, not 2")
     except ImportError as e:
         notes.append(f"no plots: {e}")
-    graph, note = draw_example(model, ds.xs[0], ys[0], loss, out, args.graph_max_nodes)
-    written.append((graph, "the computation graph of the loss on the first example"))
+    # The example the model finds hardest: on an easy one the hinge loss is 0 and so is
+    # every gradient in the drawing.
+    i = hardest_example(model, ds.xs, ys, loss)
+    graph, note = draw_example(model, ds.xs[i], ys[i], loss, out, args.graph_max_nodes)
+    written.append((graph, f"the computation graph of the loss on example {i}, the hardest"))
     if note:
         notes.append(f"wrote DOT text instead of SVG: {note}")
     if not args.quiet:

@@ -97,6 +97,15 @@ def plot_boundary(model: MLP, dataset: Dataset, loss: str,
     return fig
 
 
+def hardest_example(model: MLP, xs: Sequence[Sequence[float]], ys: Sequence[Any],
+                    loss: str) -> int:
+    """The index of the example with the largest loss (the first one on ties)."""
+    fn = get_loss(loss)
+    with no_grad():
+        losses = [fn(model(x), t).data for x, t in zip(xs, ys)]
+    return max(range(len(losses)), key=losses.__getitem__)
+
+
 def draw_example(model: MLP, x: Sequence[float], target: Any, loss: str, out_dir: Path,
                  max_nodes: int | None = 300) -> tuple[Path, str | None]:
     """Draw loss(model(x), target) for one example, after backward, grouped by neuron.

@@ -332,3 +332,13 @@ def test_nn_uses_only_autograds_public_api():
                 assert {a.name for a in node.names} <= public, f"nn/{name}.py"
             if isinstance(node, ast.Import):
                 assert not any(a.name.startswith("autograd") for a in node.names), name
+
+
+def test_saved_file_is_readable_by_others_and_keeps_an_existing_mode(tmp_path):
+    path = tmp_path / "m.json"
+    model = MLP(2, [3, 1], seed=0)
+    model.save(path)
+    assert path.stat().st_mode & 0o777 == 0o644
+    path.chmod(0o600)
+    model.save(path)
+    assert path.stat().st_mode & 0o777 == 0o600
