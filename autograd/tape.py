@@ -151,11 +151,14 @@ def _scatter(np: Any, positions: list[int], masks: Any, args: Any) -> _Scatter:
 
 
 class _Buffers:
-    """The big arrays of one replay: slot values and slot grads, each (slots, N)."""
+    """The big arrays of one replay: slot values and grads, each (slots, N), and each group's
+    gathered operands (arity, k, N)."""
 
-    def __init__(self, np: Any, n_slots: int, n: int) -> None:
+    def __init__(self, np: Any, n_slots: int, n: int, groups: list[_Group]) -> None:
         self.values = np.empty((n_slots, n))
+        self.operands = [np.empty((*g.args.shape, n)) for g in groups]
         self.grads: Any = None  # made by the first backward
+        self.scratch: dict[int, Any] = {}  # backward's per-scatter buffers, by id of the plan
 
 
 class Run:
@@ -342,20 +345,19 @@ class Tape:
         n = xs.shape[0]
         pool = self._pool.get(n)
         try:
-            buffers = pool.pop() if pool else _Buffers(np, self.n_slots, n)
+            buffers = pool.pop() if pool else _Buffers(np, self.n_slots, n, self._groups)
         except IndexError:  # another thread took the last one
-            buffers = _Buffers(np, self.n_slots, n)
+            buffers = _Buffers(np, self.n_slots, n, self._groups)
         v = buffers.values
         p0 = self.n_inputs
         c0 = p0 + self.n_params
         v[:p0] = xs.T
         v[p0:c0] = ps[:, None]
         v[c0:c0 + len(self.consts)] = np.asarray(self.consts, dtype=np.float64)[:, None]
-        operands = []
+        operands = buffers.operands
         with np.errstate(all="ignore"):
-            for g in self._groups:
-                ops = v[g.args]  # (arity, k, N): one gather for the whole group
-                operands.append(ops)
+            for g, ops in zip(self._groups, operands):
+                np.take(v, g.args, axis=0, out=ops)  # (arity, k, N): one gather per group
                 p = g.prim
                 if p.valid is None:
                     v[g.start:g.stop] = _forward(m, p, ops, g.param)
@@ -392,6 +394,7 @@ class Tape:
             for k, o in enumerate(self.outputs):
                 gr[o] += sd[:, k]
         plan = self._plan(wrt_inputs)
+        scratch = buffers.scratch
         with np.errstate(all="ignore"):  # partials may be inf at a domain edge (sqrt'(0))
             for g, ops in zip(reversed(plan), reversed(run.operands)):
                 if not g.needs_grad:
@@ -399,9 +402,9 @@ class Tape:
                 gy = gr[g.start:g.stop]
                 parts = _partials(m, g.prim, ops, v[g.start:g.stop], g.param)
                 if g.joint is not None:
-                    _send(np, gr, g.joint, _contributions(np, parts, g.joint.positions, gy))
+                    _send(np, gr, g.joint, _contributions(np, parts, g.joint, gy, scratch))
                 for sc in g.apart:
-                    _send(np, gr, sc, _contributions(np, parts, sc.positions, gy))
+                    _send(np, gr, sc, _contributions(np, parts, sc, gy, scratch))
         p0 = self.n_inputs
         grads = Gradients(gr[p0:p0 + self.n_params].sum(axis=1))
         if wrt_inputs:
@@ -426,14 +429,18 @@ def _send(np: Any, gr: Any, sc: _Scatter, contrib: Any) -> None:
         gr[sc.uniq] += np.add.reduceat(flat[sc.order], sc.starts, axis=0)
 
 
-def _contributions(np: Any, parts: Any, positions: list[int], gy: Any) -> Any:
-    """partials[j] * dL/dy for the given operand positions, shape (len(positions), k, N)."""
-    qs = [parts[j] for j in positions]
+def _contributions(np: Any, parts: Any, sc: _Scatter, gy: Any, scratch: dict[int, Any]) -> Any:
+    """partials[j] * dL/dy for the scatter's operand positions, shape (positions, k, N),
+    written into a buffer kept with the run (fresh arrays of this size cost page faults)."""
+    qs = [parts[j] for j in sc.positions]
+    out = scratch.get(id(sc))
+    if out is None:
+        out = scratch[id(sc)] = np.empty((len(qs), *gy.shape))
     if all(isinstance(q, (int, float)) for q in qs):  # structural constants, e.g. sum's ones
-        return np.multiply.outer(np.asarray(qs, dtype=np.float64), gy)
-    out = np.empty((len(qs), *gy.shape))
-    for i, q in enumerate(qs):
-        np.multiply(q, gy, out=out[i])
+        np.multiply(np.asarray(qs, dtype=np.float64)[:, None, None], gy, out=out)
+    else:
+        for i, q in enumerate(qs):
+            np.multiply(q, gy, out=out[i])
     return out
 
 

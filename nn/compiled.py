@@ -89,6 +89,8 @@ def _as_list_eager(out: Any) -> list[Value]:
 
 
 def _target_values(y: Any) -> list[float]:
+    if type(y) is float:  # the common case, first
+        return [y]
     if isinstance(y, numbers.Real) and not isinstance(y, bool):
         return [float(y)]
     if isinstance(y, Sequence) and not isinstance(y, (str, bytes)):
@@ -227,7 +229,13 @@ class CompiledLoss:
         if self.mode == "input":
             assert self.tape is not None
             self._check_targets(ys)
-            batch = [[*map(float, x), *_target_values(y)] for x, y in zip(xs, ys)]
+            try:
+                features = np.asarray(xs, dtype=np.float64).reshape(len(xs), -1)
+            except ValueError:
+                raise ValueError("sum_loss_and_grads: every example must have the same "
+                                 "number of features") from None
+            targets = np.asarray([_target_values(y) for y in ys], dtype=np.float64)
+            batch = np.concatenate([features, targets.reshape(len(ys), -1)], axis=1)
             loss, grads, outs = self._replay(np, self.tape, batch, theta)
             return loss, grads.tolist(), outs.tolist()
         groups: dict[Any, list[int]] = {}
@@ -261,8 +269,7 @@ class CompiledLoss:
         return total.data, grads, [[v.data for v in o] for o in outs]
 
     @staticmethod
-    def _replay(np: Any, tape: Tape, batch: list[list[float]], theta: list[float]
-                ) -> tuple[float, Any, Any]:
+    def _replay(np: Any, tape: Tape, batch: Any, theta: list[float]) -> tuple[float, Any, Any]:
         run = tape.forward(np.asarray(batch, dtype=np.float64).reshape(len(batch), -1), theta)
         out = run.outputs
         seed = np.zeros_like(out)
