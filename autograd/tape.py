@@ -176,7 +176,11 @@ class Run:
         self.operands = operands  # per group, the gathered operands (arity, k, N)
 
     def __del__(self) -> None:
-        pool = self.tape._pool.setdefault(self.values.shape[1], [])
+        pools = self.tape._pool
+        n = self.values.shape[1]
+        if n not in pools and len(pools) >= 4:  # keep buffers for a few batch sizes only
+            pools.pop(next(iter(pools)), None)
+        pool = pools.setdefault(n, [])
         if len(pool) < 2:
             pool.append(self._buffers)
 

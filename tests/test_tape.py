@@ -322,3 +322,17 @@ def test_the_batched_sum_is_the_tables_left_fold_bit_for_bit() -> None:
     for i in range(4):
         for j in range(6):
             assert got[i, j] == SUM.forward(FLOAT, [float(x) for x in ops[:, i, j]])
+
+
+def test_live_runs_never_share_buffers() -> None:
+    x, w = Value(1.0, "x"), Value(2.0, "w")
+    tape = trace([(x * w).tanh()], [x], [w])
+    r1 = tape.forward([[0.1], [0.2]], [2.0])
+    r2 = tape.forward([[-3.0], [4.0]], [2.0])  # while r1 is alive: its own arrays
+    assert r1.outputs[:, 0].tolist() == [math.tanh(0.2), math.tanh(0.4)]
+    g1 = tape.backward(r1)
+    del r2
+    tape.forward([[9.0], [9.0]], [2.0])  # reuses r2's buffers, not r1's
+    assert g1.params.tolist() == tape.backward(r1).params.tolist()
+    assert g1.params[0] == pytest.approx(sum(xi * (1 - math.tanh(2 * xi) ** 2)
+                                             for xi in (0.1, 0.2)), rel=1e-12)
