@@ -27,19 +27,19 @@ from typing import Any
 
 import numpy as np
 
+# The repository root, so the engine imports even without `pip install -e .`.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import dense  # noqa: E402  (benchmarks/dense.py, next to this file)
+import dense  # benchmarks/dense.py: the script's own folder is on sys.path
 
-from autograd import Value, toposort  # noqa: E402
-from autograd.tape import trace, trace_objective  # noqa: E402
+from autograd import Value, toposort
+from autograd.tape import trace, trace_objective
 
 try:
     from micrograd.engine import Value as MgValue
     from micrograd.nn import MLP as MgMLP
 except ImportError:  # pragma: no cover - the Makefile installs it
     sys.exit("the benchmark compares with micrograd: .venv/bin/pip install micrograd==0.1.0")
-
 
 
 def _mg_tanh(self: Any) -> Any:
