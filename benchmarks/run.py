@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import dense  # benchmarks/dense.py: the script's own folder is on sys.path
 
-from autograd import Value, toposort
+from autograd import Value
 from autograd.tape import trace, trace_objective
 
 try:
@@ -90,17 +90,47 @@ def median_time(fn: Callable[[], Any], reps: int, warmup: int = 1) -> float:
     return result
 
 
-def bytes_per_node(build: Callable[[], Any], nodes: int) -> float:
-    """Memory held by what ``build()`` returns (traced by tracemalloc), divided by ``nodes``."""
+def _count(root: Any) -> int:
+    """Nodes reachable from ``root`` in either engine (``parents`` here, ``_prev`` there)."""
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for p in getattr(node, "parents", None) or getattr(node, "_prev", ()):
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return len(seen)
+
+
+def _traced(build: Callable[[], Any]) -> tuple[int, Any]:
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     kept = build()
     used = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
-    del kept
+    return used, kept
+
+
+def graph_bytes(build: Callable[[], Any]) -> float:
+    """Bytes per node held by the graph ``build()`` returns (built and backpropagated)."""
+    used, root = _traced(build)
+    nodes = _count(root)
+    del root
     gc.collect()
     return used / nodes
+
+
+def tape_bytes(build: Callable[[], Any]) -> float:
+    """Bytes per slot of the tapes ``build()`` returns, with their replay plans made."""
+    def go() -> Any:
+        tapes = build()
+        for t in tapes:
+            t._plan(False)
+        return tapes
+    used, tapes = _traced(go)
+    return used / sum(t.n_slots for t in tapes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,32 +227,38 @@ def bench_moons(reps: int, mg_reps: int) -> dict[str, Any]:
              "numpy": numpy_step()}
     agree = max(first.values()) - min(first.values()) <= 1e-12 * abs(first["numpy"])
 
-    gc.collect()
-    with_graph: list[Value] = []
-
-    def build_graph() -> Any:
-        losses = [hinge(model(x), t) for x, t in zip(xs, ys)]
-        total = Value.sum(losses) * (1.0 / n) + ALPHA * l2(params)
+    def eager_graph() -> Any:
+        total = Value.sum([hinge(model(x), t) for x, t in zip(xs, ys)]) * (1.0 / n)
+        total = total + ALPHA * l2(params)
         total.backward()
-        with_graph.append(total)
         return total
 
-    total = build_graph()
-    nodes = len(toposort(total))
-    del total
-    with_graph.clear()
-    eager_bytes = bytes_per_node(build_graph, nodes)
-    with_graph.clear()
+    def micrograd_graph() -> Any:
+        losses = [(1 + -y * mg(x)).relu() for y, x in zip(ys, mx)]
+        total = sum(losses) * (1.0 / n) + ALPHA * sum(p * p for p in mg.parameters())
+        total.backward()
+        return total
+
+    def tapes() -> Any:
+        o = trace_objective(hinge(model(xv), tv), [*xv, tv], params,
+                            total=s_leaf / n_leaf + ALPHA * l2(params),
+                            batch_sum=s_leaf, batch_size=n_leaf)
+        return [o.example, o.total]
+
+    nodes = _count(eager_graph())
+    mg_nodes = _count(micrograd_graph())
+    memory = (graph_bytes(eager_graph), tape_bytes(tapes), graph_bytes(micrograd_graph))
 
     return {
-        "name": f"moons step (MLP 2-16-16-1, N={n}, hinge+L2, SGD)",
+        "name": f"moons step: MLP 2-16-16-1, {n} points",
         "unit": "ms/step", "scale": 1e3,
         "eager": median_time(eager_step, reps),
         "compiled": median_time(compiled_step, reps * 20),
         "micrograd": median_time(micrograd_step, mg_reps),
         "numpy": median_time(numpy_step, reps * 20),
-        "bytes": eager_bytes, "nodes": nodes, "agree": agree, "first": first,
-        "note": f"{nodes} nodes per step; compiled trace once {trace_ms:.0f} ms",
+        "bytes": memory, "agree": agree,
+        "note": f"{nodes:,} nodes per step ({mg_nodes:,} in micrograd, whose sums are chains of "
+                f"adds); compiled: traced once in {trace_ms:.0f} ms",
     }
 
 
@@ -285,16 +321,15 @@ def bench_dag(reps: int, n_ops: int, batch: int) -> dict[str, Any]:
 
     def run(make: Callable[[float], Any]) -> Callable[[], Any]:
         def go() -> Any:
-            inputs, root = build_dag(make, leaves, recipe)
+            _, root = build_dag(make, leaves, recipe)
             root.backward()
-            return inputs, root
+            return root
         return go
 
     # The engines first, with nothing else alive (a live graph makes every collection slower).
     eager = median_time(run(Value), reps) / nodes
     micrograd = median_time(run(MgValue), reps) / nodes
-    eager_bytes = bytes_per_node(run(Value), nodes)
-    mg_bytes = bytes_per_node(run(MgValue), nodes)
+    memory = [graph_bytes(run(Value)), 0.0, graph_bytes(run(MgValue))]
 
     inputs, root = build_dag(Value, leaves, recipe)
     tape = trace([root], inputs)
@@ -316,17 +351,16 @@ def bench_dag(reps: int, n_ops: int, batch: int) -> dict[str, Any]:
         return dense.dag(recipe, xb.T)
 
     return {
-        "name": f"random DAG over + * tanh exp ({nodes} nodes, depth {tape.depth})",
+        "name": f"random DAG over + * tanh exp, {nodes:,} nodes",
         "unit": "ns/node", "scale": 1e9,
         "eager": eager,
         "compiled": median_time(compiled, reps) / (nodes * batch),
         "micrograd": micrograd,
         "numpy": median_time(numpy_dag, reps) / (nodes * batch),
-        "bytes": eager_bytes,
-        "mg_bytes": mg_bytes,
-        "tape_bytes": bytes_per_node(lambda: trace([root], inputs), nodes),
+        "bytes": (memory[0], tape_bytes(lambda: [trace([root], inputs)]), memory[2]),
         "agree": agree,
-        "note": f"build + backward; compiled and numpy over a batch of {batch} (per node-example)",
+        "note": f"build + backward, depth {tape.depth}; compiled and numpy over a batch of "
+                f"{batch} (time per node and example)",
     }
 
 
@@ -341,7 +375,7 @@ def bench_chain(reps: int, depth: int, batch: int) -> dict[str, Any]:
             for _ in range(depth):
                 y = y.tanh()
             y.backward()
-            return x
+            return y
         return go
 
     x = Value(0.5)
@@ -362,8 +396,11 @@ def bench_chain(reps: int, depth: int, batch: int) -> dict[str, Any]:
         "compiled": median_time(compiled, reps) / (depth * batch),
         "micrograd": median_time(run(MgValue), reps) / depth,
         "numpy": median_time(lambda: dense.chain(xb[:, 0], depth), reps) / (depth * batch),
+        "bytes": (graph_bytes(run(Value)), tape_bytes(lambda: [trace([y], [x])]),
+                  graph_bytes(run(MgValue))),
         "agree": agree,
-        "note": f"compiled and numpy over a batch of {batch}; depth-bound (one group per level)",
+        "note": f"build + backward; compiled and numpy over a batch of {batch} (time per node "
+                f"and example); the compiled replay is depth-bound here (one step per level)",
     }
 
 
@@ -376,13 +413,13 @@ def bench_sum(reps: int, width: int, batch: int) -> dict[str, Any]:
         w = [Value(v) for v in ws]
         y = Value.sum([wi * xi for wi, xi in zip(w, xs)])
         y.backward()
-        return w
+        return y
 
     def micrograd() -> Any:
         w = [MgValue(v) for v in ws]
         y = sum(wi * xi for wi, xi in zip(w, xs))
         y.backward()
-        return w
+        return y
 
     w = [Value(v) for v in ws]
     xv = [Value(v) for v in xs]
@@ -394,16 +431,20 @@ def bench_sum(reps: int, width: int, batch: int) -> dict[str, Any]:
         return tape.backward(tape.forward(xb, wb)).params
 
     agree = bool(np.allclose(compiled(), dense.wide_sum(xb, wb)[1], rtol=1e-12))
-    nodes = 2 * width + 1
     return {
-        "name": f"wide sum of {width} products ({nodes} nodes)",
-        "unit": "ns/node", "scale": 1e9,
-        "eager": median_time(eager, reps) / nodes,
-        "compiled": median_time(compiled, reps) / (nodes * batch),
-        "micrograd": median_time(micrograd, reps) / nodes,
-        "numpy": median_time(lambda: dense.wide_sum(xb, wb), reps) / (nodes * batch),
+        "name": f"wide sum of {width} products w_i * x_i",
+        "unit": "ns/term", "scale": 1e9,
+        "eager": median_time(eager, reps) / width,
+        "compiled": median_time(compiled, reps) / (width * batch),
+        "micrograd": median_time(micrograd, reps) / width,
+        "numpy": median_time(lambda: dense.wide_sum(xb, wb), reps) / (width * batch),
+        "bytes": (graph_bytes(eager),
+                  tape_bytes(lambda: [trace([Value.sum([wi * xi for wi, xi in zip(w, xv)])], xv,
+                                            w)]),
+                  graph_bytes(micrograd)),
         "agree": agree,
-        "note": f"edgegrad: one n-ary sum node; micrograd: a chain of {width - 1} adds",
+        "note": f"edgegrad: one n-ary sum node; micrograd: a chain of {width - 1} adds "
+                f"(and a depth micrograd's recursion allows)",
     }
 
 
@@ -470,34 +511,37 @@ def main(argv: list[str] | None = None) -> int:
     q = args.quick
     reps = 3 if q else 7
     print(f"machine: {machine()}")
-    print("timing: median of repeats, gc on, gc.collect() between engines\n")
+    print("timing: median of repeats, gc on, gc.collect() between engines; moons: forward over\n"
+          "the 100 points, mean hinge loss + 1e-4 * L2, backward, SGD update\n")
     rows = [
         bench_moons(reps, 1 if q else 3),
         bench_dag(reps, 2_000 if q else 20_000, 64 if q else 256),
         bench_chain(reps, 500, 1000),
         bench_sum(reps, 500, 1000),
     ]
-    head = (f"{'workload':<58} {'unit':<8} {'eager':>9} {'compiled':>9} {'micrograd':>10} "
-            f"{'numpy':>9} | {'eager vs mg':>11} {'comp vs mg':>11} {'comp/numpy':>10}")
+    w = max(len(r["name"]) for r in rows)
+    head = (f"{'workload':<{w}}  {'unit':<8} {'eager':>8} {'compiled':>9} {'micrograd':>10} "
+            f"{'numpy':>8} | {'eager':>7} {'compiled':>9} | {'compiled':>9}")
+    print(f"{'':<{w}}  {'':<8} {'':>8} {'':>9} {'':>10} {'':>8} | {'x faster than mg':>17} | "
+          f"{'x numpy':>9}")
     print(head)
     print("-" * len(head))
     for r in rows:
         s = r["scale"]
-        print(f"{r['name']:<58} {r['unit']:<8} {fmt(r['eager'], s):>9} {fmt(r['compiled'], s):>9} "
-              f"{fmt(r['micrograd'], s):>10} {fmt(r['numpy'], s):>9} | "
-              f"{ratio(r['micrograd'], r['eager']):>11} {ratio(r['micrograd'], r['compiled']):>11} "
-              f"{ratio(r['compiled'], r['numpy']):>10}")
-    print("\n'eager vs mg' and 'comp vs mg': how many times faster than micrograd; 'comp/numpy':")
-    print("how many times slower than the hand-written numpy version.\n")
+        print(f"{r['name']:<{w}}  {r['unit']:<8} {fmt(r['eager'], s):>8} "
+              f"{fmt(r['compiled'], s):>9} {fmt(r['micrograd'], s):>10} {fmt(r['numpy'], s):>8} | "
+              f"{ratio(r['micrograd'], r['eager']):>7} {ratio(r['micrograd'], r['compiled']):>9} | "
+              f"{ratio(r['compiled'], r['numpy']):>9}")
+    print("\nbytes per node (tracemalloc; the graph alive after backward; compiled: the tape and")
+    print("its replay plan per slot, plus 8 bytes per slot, operand and grad per example while")
+    print("replaying)")
+    print(f"{'workload':<{w}}  {'eager':>8} {'compiled':>9} {'micrograd':>10} {'numpy':>8}")
     for r in rows:
-        print(f"- {r['name']}: {r['note']}; results agree: {'yes' if r['agree'] else 'NO'}")
-    m, d = rows[0], rows[1]
-    print("\nmemory (tracemalloc, graph alive after backward):")
-    print(f"  moons step graph, eager:  {m['bytes']:.0f} bytes/node ({m['nodes']} nodes)")
-    print(f"  random DAG, eager:        {d['bytes']:.0f} bytes/node")
-    print(f"  random DAG, micrograd:    {d['mg_bytes']:.0f} bytes/node")
-    print(f"  random DAG, compiled tape: {d['tape_bytes']:.0f} bytes/node (the program; a replay "
-          f"adds about 8 bytes per slot, per operand and per grad, per example)")
+        e, c, mg = r["bytes"]
+        print(f"{r['name']:<{w}}  {e:>8.0f} {c:>9.0f} {mg:>10.0f} {'—':>8}")
+    print()
+    for r in rows:
+        print(f"- {r['name']}: {r['note']}; all engines agree: {'yes' if r['agree'] else 'NO'}")
     deep = deepest([500, 1_000, 10_000, 100_000, 1_000_000] if not q else [500, 1_000, 100_000])
     print(f"\ndeepest tanh chain, build + backward, default recursion limit {deep['limit']}:")
     for name in ("edgegrad", "micrograd"):
