@@ -6,9 +6,10 @@ rounding), but evaluates each op once for the whole batch (see ``autograd.tape``
 
 It traces with the features and the target as input leaves, on the sample given to
 ``compile_loss`` or else on the first batch. Graphs whose structure depends on the data cannot
-be replayed: the trace of a second example is compared with the first. Losses that must see
-their target as a number (e.g. a class index that picks an output) are compiled once per
-distinct target value instead.
+be replayed: the traces of a few examples (each new pattern of feature signs, and examples
+with other targets) are compared with the first. Losses that must see their target as a
+number (e.g. a class index that picks an output) are compiled once per distinct target value
+instead.
 
 When the graph cannot be compiled, ``compile_loss(model, loss_fn, xs, ys)`` raises
 ``NotCompilable`` at once. Without a sample the problem shows only on the first batch; then

@@ -195,3 +195,17 @@ def test_fit_compiled_trains_like_eager() -> None:
         runs.append((hist.loss, [p.data for p in model.parameters()]))
     assert_close(runs[1][0], runs[0][0], "loss history")
     assert_close(runs[1][1], runs[0][1], "trained parameters")
+
+
+def test_an_mlp_replays_in_one_numpy_call_per_level_and_op() -> None:
+    rng = random.Random(6)
+    model = MLP(2, [16, 16, 1], seed=0)
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(4)]
+    compiled = compile_loss(model, LOSSES["hinge"], xs, [1.0, -1.0, 1.0, -1.0])
+    tape = compiled.tape
+    assert tape is not None
+    # 16*2 + 16*16 + 16 products, 33 sums, 32 relus, and the hinge's mul, sub and relu.
+    assert len(tape.steps) == 304 + 33 + 32 + 3
+    # ... but only one group per (level, op): mul, sum, relu per layer, then the loss.
+    assert [g.prim.name for g in tape._build_groups()] == [
+        "mul", "sum", "relu", "mul", "sum", "relu", "mul", "sum", "mul", "sub", "relu"]
