@@ -135,7 +135,7 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
 
     engine: Any = None
     if compiled:
-        engine = _compile(model, loss_fn)
+        engine = _compile(model, loss_fn, xs, ys)
         history.compiled = engine is not None
 
     bar = _progress(epochs) if progress else None
@@ -229,7 +229,7 @@ def _atomic_step(opt: Optimizer, params: list[Value]) -> None:
         raise
 
 
-def _compile(model: Module, loss_fn: LossFn) -> Any:
+def _compile(model: Module, loss_fn: LossFn, xs: Sequence[Any], ys: Sequence[Any]) -> Any:
     try:
         from nn.compiled import NotCompilable, compile_loss
     except ImportError as e:
@@ -238,7 +238,9 @@ def _compile(model: Module, loss_fn: LossFn) -> Any:
                       RuntimeWarning, stacklevel=3)
         return None
     try:
-        return compile_loss(model, loss_fn)
+        # With the training data as the sample, a data-dependent graph is found here, up front,
+        # rather than at the first batch.
+        return compile_loss(model, loss_fn, xs, ys)
     except NotCompilable as e:
         warnings.warn(f"this model and loss cannot be compiled ({e}); training with the eager "
                       f"engine instead", RuntimeWarning, stacklevel=3)

@@ -207,7 +207,7 @@ def test_compiled_training_matches_eager(make, loss, out_act):
 def test_compiled_falls_back_to_eager_with_one_warning(monkeypatch):
     compiled = pytest.importorskip("nn.compiled")
 
-    def refuse(model, loss_fn):
+    def refuse(model, loss_fn, xs=None, ys=None):
         raise compiled.NotCompilable("the graph depends on the data")
 
     monkeypatch.setattr(compiled, "compile_loss", refuse)
@@ -222,6 +222,22 @@ def test_compiled_falls_back_to_eager_with_one_warning(monkeypatch):
     assert not h.compiled
     fit(b, ds.xs, ds.targets("hinge"), epochs=3, progress=False)
     assert a.state_dict() == b.state_dict()
+
+
+def test_a_data_dependent_loss_is_refused_up_front_and_trains_eagerly():
+    pytest.importorskip("nn.compiled")
+
+    def branchy(out, t):  # a Python `if` on a value: the graph's shape depends on the data
+        y = out[0]
+        return (y - t) ** 2 if y.data > 0 else abs(y - t)
+
+    ds = xor()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        h = fit(MLP(2, [4, 1], seed=3), ds.xs, ds.targets("sse"), loss=branchy, epochs=2,
+                progress=False, compiled=True)
+    assert not h.compiled and h.steps == 2
+    assert any("cannot be compiled" in str(w.message) for w in caught)
 
 
 def test_batch_loss_returns_the_graph_and_outputs():
