@@ -6,6 +6,7 @@ import re
 import shutil
 
 import pytest
+from graphs import random_graph
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,27 +62,9 @@ def test_accumulation_when_a_node_is_used_twice():
     assert [s.parent_index for s in steps if s.node is sq] == [0, 1]
 
 
-def _random_graph(data):
-    xs = [Value(data.draw(st.floats(-2, 2)), f"x{i}") for i in range(3)]
-    nodes = list(xs)
-    for _ in range(data.draw(st.integers(1, 10))):
-        op = data.draw(st.sampled_from(["add", "sub", "mul", "tanh", "pow", "sum", "sin"]))
-        pick = st.sampled_from(nodes)
-        if op in ("add", "sub", "mul"):
-            x, y = data.draw(pick), data.draw(pick)
-            nodes.append({"add": x + y, "sub": x - y, "mul": x * y}[op])
-        elif op == "sum":
-            nodes.append(Value.sum(data.draw(st.lists(pick, min_size=1, max_size=4))))
-        elif op == "pow":
-            nodes.append(data.draw(pick) ** 3)
-        else:
-            nodes.append(getattr(data.draw(pick), op)())
-    return nodes[-1]
-
-
 @given(st.data())
 def test_final_grads_equal_backward_and_grads_are_untouched(data):
-    root = _random_graph(data)
+    root = random_graph(data)
     seed = data.draw(st.sampled_from([1.0, -0.5, 2.0]))
     nodes = reverse_order(root)
     for v in nodes:
@@ -100,7 +83,7 @@ def test_final_grads_equal_backward_and_grads_are_untouched(data):
 
 @given(st.data())
 def test_order_is_backwards_order_edge_by_edge(data):
-    root = _random_graph(data)
+    root = random_graph(data)
     steps = list(backward_steps(root))
     assert [(s.node, s.parent_index) for s in steps] == [
         (v, i) for v in reverse_order(root) for i in range(len(v.parents))]

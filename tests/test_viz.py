@@ -9,6 +9,7 @@ import sys
 import warnings
 
 import pytest
+from graphs import random_graph
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,27 +73,9 @@ def test_a_times_a_draws_two_edges():
     assert edges == [("0", "1", "3"), ("0", "1", "3")]
 
 
-def _random_graph(data):
-    xs = [Value(data.draw(st.floats(-2, 2)), f"x{i}") for i in range(3)]
-    nodes = list(xs)
-    for _ in range(data.draw(st.integers(1, 8))):
-        op = data.draw(st.sampled_from(["add", "sub", "mul", "tanh", "pow", "sum", "sigmoid"]))
-        pick = st.sampled_from(nodes)
-        if op in ("add", "sub", "mul"):
-            x, y = data.draw(pick), data.draw(pick)
-            nodes.append({"add": x + y, "sub": x - y, "mul": x * y}[op])
-        elif op == "sum":
-            nodes.append(Value.sum(data.draw(st.lists(pick, min_size=1, max_size=4))))
-        elif op == "pow":
-            nodes.append(data.draw(pick) ** 2)
-        else:
-            nodes.append(getattr(data.draw(pick), op)())
-    return nodes[-1]
-
-
 @given(st.data())
 def test_edge_labels_equal_recorded_local_grads_on_random_graphs(data):
-    root = _random_graph(data)
+    root = random_graph(data)
     order = toposort(root)
     dot = to_dot(root, fmt=".6g")
     by_child: dict[int, list[tuple[int, str]]] = {}
