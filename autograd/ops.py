@@ -27,9 +27,14 @@ from typing import Any
 Rule = Callable[..., Any]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # compared and hashed by identity: each primitive is one object
 class Primitive:
-    """One differentiable operation: its name, forward, local partials and valid domain."""
+    """One differentiable operation: its name, forward, local partials and valid domain.
+
+    Read-only by convention: every path (eager, tape, higher-order) reads ``forward`` and
+    ``partials`` from here at call time, so tests swap a rule to prove the checks catch a
+    wrong derivative.
+    """
 
     name: str
     arity: int  # 1, 2, or -1 for any number of operands
@@ -40,6 +45,7 @@ class Primitive:
     param: str | None = None  # the name of a static parameter, e.g. "exponent"
     symbol: str | None = None  # infix symbol for drawings and traces ("+", "*", ...)
     checked: bool = False  # eager must test ``valid`` itself: the float forward would not raise
+    doc: str = ""  # the one-line math, e.g. "e^x" (the docstring of the Value method)
 
     @property
     def display(self) -> str:
@@ -153,18 +159,21 @@ ADD = Primitive(
     forward=lambda m, x1, x2: x1 + x2,
     partials=lambda m, x1, x2, y: _ONES_2,
     symbol="+",
+    doc="x1 + x2.",
 )
 SUB = Primitive(
     "sub", 2,
     forward=lambda m, x1, x2: x1 - x2,
     partials=lambda m, x1, x2, y: _ADD_SUB,
     symbol="-",
+    doc="x1 - x2.",
 )
 MUL = Primitive(
     "mul", 2,
     forward=lambda m, x1, x2: x1 * x2,
     partials=lambda m, x1, x2, y: (x2, x1),
     symbol="*",
+    doc="x1 * x2.",
 )
 DIV = Primitive(
     "div", 2,
@@ -173,17 +182,20 @@ DIV = Primitive(
     domain="divisor != 0",
     valid=lambda x1, x2: x2 != 0,
     symbol="/",
+    doc="x1 / x2, x2 != 0.",
 )
 NEG = Primitive(
     "neg", 1,
     forward=lambda m, x: -x,
     partials=lambda m, x, y: _NEG,
     symbol="-",
+    doc="-x.",
 )
 ABS = Primitive(
     "abs", 1,
     forward=lambda m, x: m.abs(x),
     partials=lambda m, x, y: (m.sign(x),),  # abs'(0) = 0, as PyTorch and JAX
+    doc="|x|; abs'(0) = 0.",
 )
 POW = Primitive(
     "pow", 1,
@@ -194,6 +206,7 @@ POW = Primitive(
     param="exponent",
     symbol="**",
     checked=True,
+    doc="x ** c for a number c (valid where the real power is defined).",
 )
 VPOW = Primitive(
     "vpow", 2,
@@ -204,6 +217,7 @@ VPOW = Primitive(
     valid=lambda x1, x2: x1 > 0,
     symbol="**",
     checked=True,
+    doc="x1 ** x2 for a Value exponent, x1 > 0.",
 )
 EXP = Primitive(
     "exp", 1,
@@ -211,6 +225,7 @@ EXP = Primitive(
     partials=lambda m, x, y: (y,),
     domain="x <= 709.78 (log of the largest float64; larger overflows)",
     valid=lambda x: x <= _EXP_MAX,
+    doc="e^x.",
 )
 LOG = Primitive(
     "log", 1,
@@ -218,6 +233,7 @@ LOG = Primitive(
     partials=lambda m, x, y: (1.0 / x,),
     domain="x > 0",
     valid=lambda x: x > 0,
+    doc="Natural log, x > 0.",
 )
 SQRT = Primitive(
     "sqrt", 1,
@@ -225,48 +241,57 @@ SQRT = Primitive(
     partials=lambda m, x, y: (0.5 / y,),  # +inf at x = 0, as PyTorch
     domain="x >= 0",
     valid=lambda x: x >= 0,
+    doc="Square root, x >= 0 (the derivative is +inf at 0).",
 )
 TANH = Primitive(
     "tanh", 1,
     forward=lambda m, x: m.tanh(x),
     partials=lambda m, x, y: (1.0 - y * y,),
+    doc="Hyperbolic tangent.",
 )
 SIGMOID = Primitive(
     "sigmoid", 1,
     forward=lambda m, x: m.sigmoid(x),
     partials=lambda m, x, y: (y * (1.0 - y),),
+    doc="1 / (1 + e^-x).",
 )
 RELU = Primitive(
     "relu", 1,
     forward=lambda m, x: m.where(x > 0, x, 0.0),
     partials=lambda m, x, y: (m.where(x > 0, 1.0, 0.0),),  # relu'(0) = 0, as PyTorch and JAX
+    doc="max(x, 0); relu'(0) = 0.",
 )
 LEAKY_RELU = Primitive(
     "leaky_relu", 1,
     forward=lambda m, x, c: m.where(x > 0, x, c * x),
     partials=lambda m, x, y, c: (m.where(x > 0, 1.0, c),),  # slope c at 0, like relu'(0) = 0
     param="slope",
+    doc="x for x > 0, slope*x otherwise.",
 )
 SOFTPLUS = Primitive(
     "softplus", 1,
     forward=lambda m, x: m.softplus(x),
     partials=lambda m, x, y: (m.sigmoid(x),),
+    doc="log(1 + e^x), computed without overflow.",
 )
 SIN = Primitive(
     "sin", 1,
     forward=lambda m, x: m.sin(x),
     partials=lambda m, x, y: (m.cos(x),),
+    doc="Sine.",
 )
 COS = Primitive(
     "cos", 1,
     forward=lambda m, x: m.cos(x),
     partials=lambda m, x, y: (-m.sin(x),),
+    doc="Cosine.",
 )
 SUM = Primitive(
     "sum", -1,
     forward=lambda m, xs: sum(xs[1:], xs[0]),
     partials=lambda m, xs, y: ones(len(xs)),
     symbol="Σ",
+    doc="x1 + x2 + ... + xn as one node: every local derivative is 1.",
 )
 
 PRIMITIVES: dict[str, Primitive] = {

@@ -6,7 +6,7 @@ import numbers
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .ops import (
     ABS,
@@ -130,7 +130,9 @@ def _observe(out: Value) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Applying a primitive eagerly: forward on floats, partials recorded on the edges.
+# Applying a primitive eagerly: forward on floats, partials recorded on the edges. Each Value
+# method is made once from its Primitive by the factories below, so a call is one Python frame;
+# the rules are read from the Primitive at every call (a test may swap one).
 
 _new = object.__new__
 
@@ -140,73 +142,118 @@ def _ieee(rule: Callable[..., Any], *args: float) -> tuple[float, ...]:
     return tuple(float(v) for v in rule(FLOAT, *(IEEEFloat(a) for a in args)))
 
 
-def _apply1(p: Primitive, a: Value) -> Value:
-    x = a.data
-    try:
-        y = p.forward(FLOAT, x)
-    except (ValueError, ArithmeticError):
-        raise DomainError(p, (a,)) from None
-    out = _new(Value)
-    out.data = y
-    out.grad = 0.0
-    out.label = None
-    out.op = p.name
-    out.arg = None
-    out.parents = (a,)
-    try:
-        out.local_grads = p.partials(FLOAT, x, y)
-    except ZeroDivisionError:
-        out.local_grads = _ieee(p.partials, x, y)
-    if _special:
-        _observe(out)
-    return out
+def _named(f: Callable[..., Value], name: str, p: Primitive) -> None:
+    f.__name__ = name  # renamed after its attribute in Value's body (below the class)
+    f.__qualname__ = f"Value.{name}"
+    f.__doc__ = p.doc
 
 
-def _apply1p(p: Primitive, a: Value, c: float) -> Value:
-    x = a.data
-    if p.checked and not p.valid(x, c):  # type: ignore[misc]
-        raise DomainError(p, (a,), c)
-    try:
-        y = p.forward(FLOAT, x, c)
-    except (ValueError, ArithmeticError):
-        raise DomainError(p, (a,), c) from None
-    out = _new(Value)
-    out.data = y
-    out.grad = 0.0
-    out.label = None
-    out.op = p.name
-    out.arg = c
-    out.parents = (a,)
-    try:
-        out.local_grads = p.partials(FLOAT, x, y, c)
-    except ZeroDivisionError:
-        out.local_grads = _ieee(p.partials, x, y, c)
-    if _special:
-        _observe(out)
-    return out
+def _unary(p: Primitive) -> Callable[[Value], Value]:
+    """``x.op()`` for a unary primitive."""
+    name = p.name
+
+    def method(self: Value) -> Value:
+        x = self.data
+        try:
+            y = p.forward(FLOAT, x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(p, (self,)) from None
+        out = _new(Value)
+        out.data = y
+        out.grad = 0.0
+        out.label = None
+        out.op = name
+        out.arg = None
+        out.parents = (self,)
+        try:
+            out.local_grads = p.partials(FLOAT, x, y)
+        except ZeroDivisionError:
+            out.local_grads = _ieee(p.partials, x, y)
+        if _special:
+            _observe(out)
+        return out
+
+    _named(method, name, p)
+    return method
 
 
-def _apply2(p: Primitive, a: Value, b: Value) -> Value:
-    x1 = a.data
-    x2 = b.data
-    try:
-        y = p.forward(FLOAT, x1, x2)
-    except (ValueError, ArithmeticError):
-        raise DomainError(p, (a, b)) from None
-    out = _new(Value)
-    out.data = y
-    out.grad = 0.0
-    out.label = None
-    out.op = p.name
-    out.arg = None
-    out.parents = (a, b)
-    try:
-        out.local_grads = p.partials(FLOAT, x1, x2, y)
-    except ZeroDivisionError:
-        out.local_grads = _ieee(p.partials, x1, x2, y)
-    if _special:
-        _observe(out)
-    return out
+def _param(p: Primitive, default: float | None = None) -> Callable[[Value, Any], Value]:
+    """``x.op(c)`` for a unary primitive with a static real parameter c (pow, leaky_relu)."""
+    name = p.name
+    checked = p.checked
+
+    def method(self: Value, c: Any = default) -> Value:
+        x = self.data
+        c = float(c)
+        if checked and not p.valid(x, c):  # type: ignore[misc]
+            raise DomainError(p, (self,), c)
+        try:
+            y = p.forward(FLOAT, x, c)
+        except (ValueError, ArithmeticError):
+            raise DomainError(p, (self,), c) from None
+        out = _new(Value)
+        out.data = y
+        out.grad = 0.0
+        out.label = None
+        out.op = name
+        out.arg = c
+        out.parents = (self,)
+        try:
+            out.local_grads = p.partials(FLOAT, x, y, c)
+        except ZeroDivisionError:
+            out.local_grads = _ieee(p.partials, x, y, c)
+        if _special:
+            _observe(out)
+        return out
+
+    _named(method, name, p)
+    return method
+
+
+def _binary(p: Primitive, reflected: bool = False) -> Callable[[Value, Operand], Value]:
+    """``x op other`` (``other op x`` when ``reflected``); a number operand becomes a leaf."""
+    name = p.name
+    checked = p.checked
+
+    def method(self: Value, other: Operand) -> Value:
+        if type(other) is Value:
+            o = other
+        else:
+            c = _const(other)
+            if c is None:
+                return NotImplemented  # type: ignore[no-any-return]
+            o = c
+        if reflected:
+            a = o
+            b = self
+        else:
+            a = self
+            b = o
+        x1 = a.data
+        x2 = b.data
+        if checked and not p.valid(x1, x2):  # type: ignore[misc]
+            raise DomainError(p, (a, b))
+        try:
+            y = p.forward(FLOAT, x1, x2)
+        except (ValueError, ArithmeticError):
+            raise DomainError(p, (a, b)) from None
+        out = _new(Value)
+        out.data = y
+        out.grad = 0.0
+        out.label = None
+        out.op = name
+        out.arg = None
+        out.parents = (a, b)
+        try:
+            out.local_grads = p.partials(FLOAT, x1, x2, y)
+        except ZeroDivisionError:
+            out.local_grads = _ieee(p.partials, x1, x2, y)
+        if _special:
+            _observe(out)
+        return out
+
+    _named(method, name, p)
+    return method
 
 
 def _const(x: Any) -> Value | None:
@@ -276,57 +323,28 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
-    # -- arithmetic: dispatch only -------------------------------------------------------------
+    # -- arithmetic: each method is made from its primitive --------------------------------------
 
-    def __add__(self, other: Operand) -> Value:
-        o = other if type(other) is Value else _const(other)
-        return NotImplemented if o is None else _apply2(ADD, self, o)
-
-    def __radd__(self, other: Operand) -> Value:
-        o = _const(other)
-        return NotImplemented if o is None else _apply2(ADD, o, self)
-
-    def __sub__(self, other: Operand) -> Value:
-        o = other if type(other) is Value else _const(other)
-        return NotImplemented if o is None else _apply2(SUB, self, o)
-
-    def __rsub__(self, other: Operand) -> Value:
-        o = _const(other)
-        return NotImplemented if o is None else _apply2(SUB, o, self)
-
-    def __mul__(self, other: Operand) -> Value:
-        o = other if type(other) is Value else _const(other)
-        return NotImplemented if o is None else _apply2(MUL, self, o)
-
-    def __rmul__(self, other: Operand) -> Value:
-        o = _const(other)
-        return NotImplemented if o is None else _apply2(MUL, o, self)
-
-    def __truediv__(self, other: Operand) -> Value:
-        o = other if type(other) is Value else _const(other)
-        return NotImplemented if o is None else _apply2(DIV, self, o)
-
-    def __rtruediv__(self, other: Operand) -> Value:
-        o = _const(other)
-        return NotImplemented if o is None else _apply2(DIV, o, self)
+    __add__ = _binary(ADD)
+    __radd__ = _binary(ADD, reflected=True)
+    __sub__ = _binary(SUB)
+    __rsub__ = _binary(SUB, reflected=True)
+    __mul__ = _binary(MUL)
+    __rmul__ = _binary(MUL, reflected=True)
+    __truediv__ = _binary(DIV)
+    __rtruediv__ = _binary(DIV, reflected=True)
+    __neg__ = _unary(NEG)
+    __abs__ = _unary(ABS)
 
     def __pow__(self, other: Operand) -> Value:
         """``x ** c`` with a number c (op 'pow'), or ``x ** v`` with a Value v (op 'vpow')."""
         if isinstance(other, Value):
             return _vpow(self, other)
         if isinstance(other, numbers.Real):
-            return _apply1p(POW, self, float(other))
+            return _pow(self, other)
         return NotImplemented
 
-    def __rpow__(self, other: Operand) -> Value:
-        o = _const(other)
-        return NotImplemented if o is None else _vpow(o, self)
-
-    def __neg__(self) -> Value:
-        return _apply1(NEG, self)
-
-    def __abs__(self) -> Value:
-        return _apply1(ABS, self)
+    __rpow__ = _binary(VPOW, reflected=True)
 
     # -- comparisons look at data --------------------------------------------------------------
 
@@ -344,45 +362,21 @@ class Value:
 
     # -- functions -----------------------------------------------------------------------------
 
-    def exp(self) -> Value:
-        """e^x."""
-        return _apply1(EXP, self)
+    exp = _unary(EXP)
+    log = _unary(LOG)
+    sqrt = _unary(SQRT)
+    tanh = _unary(TANH)
+    sigmoid = _unary(SIGMOID)
+    relu = _unary(RELU)
+    softplus = _unary(SOFTPLUS)
+    sin = _unary(SIN)
+    cos = _unary(COS)
 
-    def log(self) -> Value:
-        """Natural log, x > 0."""
-        return _apply1(LOG, self)
-
-    def sqrt(self) -> Value:
-        """Square root, x >= 0 (the derivative is +inf at 0)."""
-        return _apply1(SQRT, self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return _apply1(TANH, self)
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e^-x)."""
-        return _apply1(SIGMOID, self)
-
-    def relu(self) -> Value:
-        """max(x, 0); relu'(0) = 0."""
-        return _apply1(RELU, self)
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0, slope*x otherwise."""
-        return _apply1p(LEAKY_RELU, self, float(slope))
-
-    def softplus(self) -> Value:
-        """log(1 + e^x), computed without overflow."""
-        return _apply1(SOFTPLUS, self)
-
-    def sin(self) -> Value:
-        """Sine."""
-        return _apply1(SIN, self)
-
-    def cos(self) -> Value:
-        """Cosine."""
-        return _apply1(COS, self)
+    if TYPE_CHECKING:
+        def leaky_relu(self, slope: float = 0.01) -> Value:
+            """x for x > 0, slope*x otherwise."""
+    else:
+        leaky_relu = _param(LEAKY_RELU, 0.01)
 
     @staticmethod
     def sum(terms: Iterable[Operand]) -> Value:
@@ -433,11 +427,13 @@ class Value:
         return Value(self.data, self.label)
 
 
-def _vpow(base: Value, exponent: Value) -> Value:
-    if not VPOW.valid(base.data, exponent.data):  # type: ignore[misc]
-        raise DomainError(VPOW, (base, exponent))
-    return _apply2(VPOW, base, exponent)
+for _attr, _f in list(vars(Value).items()):
+    if getattr(_f, "__module__", None) == __name__ and getattr(_f, "__name__", _attr) != _attr:
+        _f.__name__ = _attr  # "__add__", not the primitive's "add"
+        _f.__qualname__ = f"Value.{_attr}"
 
+_pow = _param(POW)
+_vpow = _binary(VPOW)
 
 def apply(name: str, *operands: Operand, param: float | None = None) -> Value:
     """Apply the primitive called ``name`` to Values or numbers: ``apply("tanh", x)``."""
@@ -460,7 +456,5 @@ def apply(name: str, *operands: Operand, param: float | None = None) -> Value:
     if p.param is not None:
         if param is None:
             raise TypeError(f"{name} needs its parameter {p.param}=")
-        return _apply1p(p, vs[0], float(param))
-    if p is VPOW:
-        return _vpow(vs[0], vs[1])
-    return _apply1(p, vs[0]) if p.arity == 1 else _apply2(p, vs[0], vs[1])
+        return _param(p)(vs[0], param)
+    return _unary(p)(vs[0]) if p.arity == 1 else _binary(p)(vs[0], vs[1])

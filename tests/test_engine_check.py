@@ -1,11 +1,8 @@
 """The gradient checker agrees with correct derivatives and catches a wrong one."""
 
-import dataclasses
-
 import pytest
 
-import autograd.value as value_module
-from autograd import GradientCheckError, Value, check_grads
+from autograd import GradientCheckError, Value, check_grads, ops
 
 
 def f(x, y):
@@ -19,8 +16,7 @@ def test_passes_on_correct_derivatives():
 
 
 def test_catches_a_deliberately_wrong_derivative(monkeypatch):
-    wrong = dataclasses.replace(value_module.TANH, partials=lambda m, x, y: (1.0 - y,))
-    monkeypatch.setattr(value_module, "TANH", wrong)
+    monkeypatch.setattr(ops.TANH, "partials", lambda m, x, y: (1.0 - y,))
     with pytest.raises(GradientCheckError) as info:
         check_grads(f, Value(0.3, "x"), Value(0.7, "y"))
     message = str(info.value)
@@ -32,8 +28,7 @@ def test_catches_a_deliberately_wrong_derivative(monkeypatch):
 
 def test_tolerances_are_respected(monkeypatch):
     # A 1e-4 relative error slips through a loose check but not the default one.
-    wrong = dataclasses.replace(value_module.SIN, partials=lambda m, x, y: (m.cos(x) * 1.0001,))
-    monkeypatch.setattr(value_module, "SIN", wrong)
+    monkeypatch.setattr(ops.SIN, "partials", lambda m, x, y: (m.cos(x) * 1.0001,))
     assert check_grads(lambda x: x.sin(), 0.4, rtol=1e-3, raise_=False).ok
     assert not check_grads(lambda x: x.sin(), 0.4, raise_=False).ok
 
