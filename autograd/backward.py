@@ -60,35 +60,72 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> list[V
         return backward_graph(root, grad)
     if _anomaly.checking:  # detect_anomaly() is open somewhere: check every edge
         return _anomaly.checked_backward(root, grad)
-    # reverse_order's two passes with the grad reset folded into the first and the chain rule
-    # into the second: a node is released only after all its consumers sent their share, so
-    # its grad is complete when it is popped. Same order, same sums, one walk fewer.
-    pending: dict[Value, int] = {root: 0}
+    _propagate(root, grad)
+    return reverse_order(root)
+
+
+def propagate(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
+    """``backward`` without building the list it returns: what ``Value.backward`` runs."""
+    if create_graph or _anomaly.checking:
+        backward(root, grad, create_graph)
+    else:
+        _propagate(root, grad)
+
+
+def _propagate(root: Value, grad: Any) -> None:
+    """The plain float backward (no anomaly check, no graph of grads).
+
+    reverse_order's two passes with the grad reset folded into the first and the chain rule
+    into the second: a node is released only after all its consumers sent their share, so
+    its grad is complete when it is popped. Same order, hence the same sums, as reverse_order.
+    The consumer counts live in each interior node's ``_pending`` slot (0 at rest) rather than
+    in a dict keyed by node, and leaves are never counted: they only accumulate.
+    """
+    interior = 0
+    try:
+        stack = [root]
+        while stack:
+            for p in stack.pop().parents:
+                if p.parents:
+                    n = p._pending
+                    if n:
+                        p._pending = n + 1
+                    else:
+                        p._pending = 1
+                        p.grad = 0.0
+                        stack.append(p)
+                        interior += 1
+        if root.parents:
+            root.grad = 0.0
+        root.grad += grad
+        ready = [root]
+        while ready:
+            node = ready.pop()
+            g = node.grad
+            for p, local in zip(node.parents, node.local_grads):
+                p.grad += local * g
+                n = p._pending
+                if n == 1:
+                    p._pending = 0
+                    ready.append(p)
+                    interior -= 1
+                elif n:
+                    p._pending = n - 1
+    except BaseException:
+        _clear_pending(root)
+        raise
+    if interior:  # not every node was released (a cycle, or another thread in the same graph)
+        _clear_pending(root)
+
+
+def _clear_pending(root: Value) -> None:
+    """Put every count back to 0, whatever state an interrupted pass left them in."""
+    seen = {root}
     stack = [root]
     while stack:
-        for p in stack.pop().parents:
-            n = pending.get(p)
-            if n is None:
-                pending[p] = 1
-                if p.parents:
-                    p.grad = 0.0
-                    stack.append(p)
-            else:
-                pending[p] = n + 1
-    if root.parents:
-        root.grad = 0.0
-    root.grad += grad
-    order = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        g = node.grad
-        for p, local in zip(node.parents, node.local_grads):
-            p.grad += local * g
-            n = pending[p]
-            if n == 1:
-                ready.append(p)
-            else:
-                pending[p] = n - 1
-    return order
+        node = stack.pop()
+        node._pending = 0
+        for p in node.parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)

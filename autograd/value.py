@@ -125,6 +125,7 @@ def _observe(out: Value) -> None:
         out.parents = ()
         out.local_grads = ()
         out.arg = None
+        out._pending = 0
     for hook in _node_hooks:
         hook(out)
 
@@ -164,6 +165,7 @@ def _unary(p: Primitive) -> Callable[[Value], Value]:
         out.label = None
         out.op = name
         out.arg = None
+        out._pending = 0
         out.parents = (self,)
         try:
             out.local_grads = p.partials(FLOAT, x, y)
@@ -197,6 +199,7 @@ def _param(p: Primitive, default: float | None = None) -> Callable[[Value, Any],
         out.label = None
         out.op = name
         out.arg = c
+        out._pending = 0
         out.parents = (self,)
         try:
             out.local_grads = p.partials(FLOAT, x, y, c)
@@ -243,6 +246,7 @@ def _binary(p: Primitive, reflected: bool = False) -> Callable[[Value, Operand],
         out.label = None
         out.op = name
         out.arg = None
+        out._pending = 0
         out.parents = (a, b)
         try:
             out.local_grads = p.partials(FLOAT, x1, x2, y)
@@ -265,6 +269,7 @@ def _const(x: Any) -> Value | None:
         v.label = None
         v.op = ""
         v.arg = None
+        v._pending = 0
         v.parents = ()
         v.local_grads = ()
         return v
@@ -293,7 +298,7 @@ class Value:
     ``<=``, ``>``, ``>=`` compare ``data``.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "arg", "parents", "local_grads")
+    __slots__ = ("data", "grad", "label", "op", "arg", "parents", "local_grads", "_pending")
 
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
@@ -302,6 +307,7 @@ class Value:
     arg: float | None
     parents: tuple[Value, ...]
     local_grads: tuple[Any, ...]
+    _pending: int  # consumers not yet done, during a backward pass only (0 at rest)
 
     def __init__(self, data: Any, label: str | None = None) -> None:
         if type(data) is not float:
@@ -313,6 +319,7 @@ class Value:
         self.label = label
         self.op = ""
         self.arg = None
+        self._pending = 0
         self.parents = ()
         self.local_grads = ()
 
@@ -399,6 +406,7 @@ class Value:
         out.label = None
         out.op = SUM.name
         out.arg = None
+        out._pending = 0
         out.parents = ps
         out.local_grads = SUM.partials(FLOAT, xs, y)
         if _special:
@@ -418,9 +426,9 @@ class Value:
         With ``create_graph=True`` every grad is a Value built from the primitives' partials
         rules, so it can be differentiated again: ``x.grad.backward()`` adds f'' into x.grad.
         """
-        from .backward import backward
+        from .backward import propagate
 
-        backward(self, grad, create_graph)
+        propagate(self, grad, create_graph)
 
     def detach(self) -> Value:
         """A new leaf with the same data: gradients do not flow through it."""
