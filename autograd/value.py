@@ -219,19 +219,21 @@ def _binary(p: Primitive, reflected: bool = False) -> Callable[[Value, Operand],
     checked = p.checked
 
     def method(self: Value, other: Operand) -> Value:
-        if type(other) is Value:
-            o = other
-        else:
-            c = _const(other)
-            if c is None:
+        a: Value | None
+        b: Value | None
+        if reflected:  # other is never a Value here: Value's own method went first
+            a = _const(other)
+            if a is None:
                 return NotImplemented  # type: ignore[no-any-return]
-            o = c
-        if reflected:
-            a = o
             b = self
-        else:
+        elif type(other) is Value:
             a = self
-            b = o
+            b = other
+        else:
+            b = _const(other)
+            if b is None:
+                return NotImplemented  # type: ignore[no-any-return]
+            a = self
         x1 = a.data
         x2 = b.data
         if checked and not p.valid(x1, x2):  # type: ignore[misc]
@@ -262,6 +264,8 @@ def _binary(p: Primitive, reflected: bool = False) -> Callable[[Value, Operand],
 
 def _const(x: Any) -> Value | None:
     """Wrap a plain number as a constant leaf; None if it is not a real number."""
+    if type(x) is int:
+        x = float(x)  # what Value(x) does, without its checks
     if type(x) is float:
         v = _new(Value)
         v.data = x
