@@ -171,6 +171,14 @@ class CompiledLoss:
         try:
             for i in _spread(xs, other):
                 self._same(first, self._trace(xs[i], ys[i], True), 0, i, "different targets,")
+            if not other:
+                # Every sample shares one target, so nothing above showed whether the loss
+                # reads its target's value (softmax_ce picks an output by class index). Trace
+                # once more with another target: replaying one target's program for a
+                # different target would be silently wrong.
+                probe = [v + 1.0 for v in _target_values(ys[0])]
+                self._same(first, self._trace(xs[0], probe if len(probe) > 1 else probe[0],
+                                              True), 0, 0, "a changed target,")
         except (NotCompilable, TypeError, ValueError):
             self.mode = "constant"
             return
