@@ -203,17 +203,6 @@ def checked_backward(root: Value, grad: Any = 1.0) -> list[Value]:
     from .backward import reverse_order
 
     order = reverse_order(root)
-    if not is_active():
-        # Another thread's block turned checking on; this thread runs the usual loop.
-        for node in order:
-            if node.parents:
-                node.grad = 0.0
-        root.grad += grad
-        for node in order:
-            g = node.grad
-            for p, local in zip(node.parents, node.local_grads):
-                p.grad += local * g
-        return order
     if not math.isfinite(float(grad)):
         raise AnomalyError("backward", root, f"backward was seeded with the non-finite gradient "
                            f"{grad!r}", site_of(root))

@@ -58,15 +58,20 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> list[V
         from .higher import backward_graph
 
         return backward_graph(root, grad)
-    if _anomaly.checking:  # detect_anomaly() is open somewhere: check every edge
+    if _checking():
         return _anomaly.checked_backward(root, grad)
     _propagate(root, grad)
     return reverse_order(root)
 
 
+def _checking() -> bool:
+    # One global read when anomaly mode is off everywhere; the thread's own state otherwise.
+    return bool(_anomaly.checking) and _anomaly.is_active()
+
+
 def propagate(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     """``backward`` without building the list it returns: what ``Value.backward`` runs."""
-    if create_graph or _anomaly.checking:
+    if create_graph or _checking():
         backward(root, grad, create_graph)
     else:
         _propagate(root, grad)

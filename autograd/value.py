@@ -429,6 +429,10 @@ class Value:
 
         With ``create_graph=True`` every grad is a Value built from the primitives' partials
         rules, so it can be differentiated again: ``x.grad.backward()`` adds f'' into x.grad.
+
+        Threads: backward writes the grads of every node it reaches, so two threads may run it
+        at once on graphs that share only leaves (a model's parameters, whose grads then sum
+        both passes), but not on graphs that share interior nodes.
         """
         from .backward import propagate
 

@@ -209,3 +209,23 @@ def test_functional_grad():
     assert (gx, gy) == (pytest.approx(2.0 + math.cos(1.0)), 1.0)
     with pytest.raises(ValueError, match="argnums"):
         grad(f, argnums=2)(1.0, 2.0)
+
+
+def test_an_interrupted_backward_leaves_the_graph_reusable():
+    class Boom:  # a seed whose products raise partway through the pass, like Ctrl-C
+        def __radd__(self, other):
+            return self
+
+        def __rmul__(self, other):
+            raise KeyboardInterrupt
+
+    x = Value(0.5)
+    h = x.tanh()
+    y = h * h + h
+    with pytest.raises(KeyboardInterrupt):
+        y.backward(Boom())
+    assert all(n._pending == 0 for n in toposort(y))
+    x.grad = 0.0
+    y.backward()
+    t = math.tanh(0.5)
+    assert x.grad == pytest.approx((2 * t + 1) * (1 - t * t), rel=1e-14)
