@@ -430,9 +430,9 @@ class Value:
         With ``create_graph=True`` every grad is a Value built from the primitives' partials
         rules, so it can be differentiated again: ``x.grad.backward()`` adds f'' into x.grad.
 
-        Threads: backward writes the grads of every node it reaches, so two threads may run it
-        at once on graphs that share only leaves (a model's parameters, whose grads then sum
-        both passes), but not on graphs that share interior nodes.
+        Threads: backward writes the grad of every node it reaches, so two threads must not
+        run it at the same time on graphs that share any node (not even a leaf: ``+=`` on a
+        shared grad can lose an update). Give each thread its own graph and its own leaves.
         """
         from .backward import propagate
 
