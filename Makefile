@@ -50,6 +50,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/higher_order.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist *.egg-info
