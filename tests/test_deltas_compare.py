@@ -264,3 +264,28 @@ def test_mazurs_published_example_reproduced_by_the_engine_too() -> None:
     assert_published(e.grad_w[0][0][0], "0.000438568")
     assert_published(0.30 - 0.5 * e.grad_w[0][1][1], "0.29950229")
     assert compare(m, MAZUR_X, MAZUR_T).ok
+
+
+def test_karpathys_tanh_neuron_reproduced_by_both() -> None:
+    """micrograd's lecture neuron: o = tanh(x1 w1 + x2 w2 + b) with x = (2, 0), w = (-3, 1),
+    b = 6.8813735870195432 gives o = 0.7071, do/dn = 0.5, do/dw1 = 1.0, do/dw2 = 0.0 and
+    do/db = 0.5 (published with the lecture). With sse and the target t = o - 1, dE/do = 1, so
+    dE/dw is exactly do/dw."""
+    from test_deltas import assert_published
+
+    b = 6.8813735870195432
+    m = MLP(2, [1], activation="tanh", output_activation="tanh")
+    m.layers[0].neurons[0].w[0].data = -3.0
+    m.layers[0].neurons[0].w[1].data = 1.0
+    m.layers[0].neurons[0].b.data = b
+    x = [2.0, 0.0]
+    o = m(x)[0].data
+    assert_published(o, "0.7071")
+    t = [o - 1.0]
+    for result in (backprop(m, [x], [t], loss="sse"), engine_backprop(m, [x], [t], "sse")):
+        # The lecture's drawings print four decimals.
+        assert_published(result.examples[0].layers[0].delta[0], "0.5000")  # n.grad
+        assert_published(result.grad_w[0][0][0], "1.0000")  # w1.grad
+        assert_published(result.grad_w[0][0][1], "0.0000")  # w2.grad
+        assert_published(result.grad_b[0][0], "0.5000")  # b.grad
+    assert compare(m, [x], [t]).ok
