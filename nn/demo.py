@@ -61,9 +61,13 @@ def classify(outputs: Sequence[Any], loss: str) -> int:
     """The class index of one example's outputs: a threshold for one output, else arg max."""
     ys = [y.data if isinstance(y, Value) else float(y) for y in outputs]
     if len(ys) == 1:
-        threshold = 0.5 if loss in ("bce", "sse", "mse") else 0.0
-        return 1 if ys[0] > threshold else 0
+        return 1 if ys[0] > _threshold(loss) else 0
     return max(range(len(ys)), key=ys.__getitem__)
+
+
+def _threshold(loss: str) -> float:
+    # A single output's decision threshold: probabilities and 0/1 regression at 0.5, scores at 0.
+    return 0.5 if loss in ("bce", "sse", "mse") else 0.0
 
 
 def plot_boundary(model: MLP, dataset: Dataset, loss: str,
@@ -80,14 +84,26 @@ def plot_boundary(model: MLP, dataset: Dataset, loss: str,
     lo1, hi1 = min(xs1) - pad1, max(xs1) + pad1
     g0 = [lo0 + (hi0 - lo0) * i / (resolution - 1) for i in range(resolution)]
     g1 = [lo1 + (hi1 - lo1) * i / (resolution - 1) for i in range(resolution)]
-    with no_grad():
-        grid = [[classify(model([a, b]), loss) for a in g0] for b in g1]
     fig = _figure(figsize=(5.2, 4.4), layout="constrained")
     ax = fig.subplots()
     k = max(dataset.n_classes, 2)
     cmap = "coolwarm" if k == 2 else "tab10"
-    levels = [c - 0.5 for c in range(k + 1)]
-    ax.contourf(g0, g1, grid, levels=levels, cmap=cmap, alpha=0.35, vmin=0, vmax=k - 1)
+    with no_grad():
+        outs = [[[y.data for y in model([a, b])] for a in g0] for b in g1]
+    if len(outs[0][0]) == 1:
+        # One output: contour its margin over the threshold, so the boundary is the smooth
+        # level curve margin = 0 rather than the staircase of a grid of class labels.
+        t = _threshold(loss)
+        margin = [[row[0] - t for row in line] for line in outs]
+        top = max(1e-9, max(max(line) for line in margin))
+        bottom = min(-1e-9, min(min(line) for line in margin))
+        ax.contourf(g0, g1, margin, levels=[bottom, 0.0, top], colors=_two_colors(cmap),
+                    alpha=0.35)
+        ax.contour(g0, g1, margin, levels=[0.0], colors="black", linewidths=0.8)
+    else:
+        grid = [[classify(row, loss) for row in line] for line in outs]
+        levels = [c - 0.5 for c in range(k + 1)]
+        ax.contourf(g0, g1, grid, levels=levels, cmap=cmap, alpha=0.35, vmin=0, vmax=k - 1)
     ax.scatter(xs0, xs1, c=dataset.labels, cmap=cmap, vmin=0, vmax=k - 1, s=22,
                edgecolors="black", linewidths=0.5)
     ax.set(xlabel=dataset.feature_names[0], ylabel=dataset.feature_names[1],
@@ -95,6 +111,13 @@ def plot_boundary(model: MLP, dataset: Dataset, loss: str,
     if path is not None:
         fig.savefig(path, dpi=110)
     return fig
+
+
+def _two_colors(cmap: str) -> list[Any]:
+    from matplotlib import colormaps
+
+    c = colormaps[cmap]
+    return [c(0.0), c(1.0)]  # the colours scatter uses for classes 0 and 1 (vmin 0, vmax 1)
 
 
 def hardest_example(model: MLP, xs: Sequence[Sequence[float]], ys: Sequence[Any],
