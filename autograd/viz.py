@@ -586,8 +586,10 @@ def draw(
 
     Jupyter renders the result inline; ``.source`` is the DOT text (``to_dot``).
     """
-    opts = _options(rankdir, show_grad, show_local, show_contrib, fmt, highlight, highlight_path,
-                    groups, max_nodes, show_data, grads, title, expand)
+    opts = _options(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
+                    show_contrib=show_contrib, fmt=fmt, highlight=highlight,
+                    highlight_path=highlight_path, groups=groups, max_nodes=max_nodes,
+                    show_data=show_data, grads=grads, title=title, expand=expand)
     return _digraph(_lines(root, opts))
 
 

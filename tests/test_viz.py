@@ -302,3 +302,21 @@ def test_jupyter_display_without_dot_shows_how_to_install_and_the_text(tmp_path,
     assert list(bundle) == ["text/plain"]
     assert "apt-get install graphviz" in bundle["text/plain"]
     assert bundle["text/plain"].endswith(graph.source)
+
+
+def test_draw_and_to_dot_take_the_same_options_with_the_same_meaning():
+    import inspect
+
+    from autograd import viz
+
+    drawn = inspect.signature(draw).parameters
+    accepted = inspect.signature(viz._options).parameters
+    assert list(drawn)[1:] == list(accepted)
+    assert all(drawn[k].default == accepted[k].default for k in accepted)
+    pytest.importorskip("graphviz")
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    y = (a * b).tanh()
+    y.backward()
+    options = {"rankdir": "TB", "show_grad": False, "show_contrib": True, "fmt": ".2f",
+               "title": "t", "show_data": False}
+    assert draw(y, **options).source == to_dot(y, **options)
