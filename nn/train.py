@@ -162,9 +162,8 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
                         f"the loss became {value!r} at step {step} (epoch {epoch}); the model "
                         f"keeps its last finite parameters. Try a smaller learning rate "
                         f"(it was {opt.lr:g}).")
-                _atomic_step(opt, params)
-                history.step_loss.append(value)
-                history.steps = step = step + 1
+                _atomic_step(opt, params, history, value)
+                step = history.steps
                 epoch_loss += value * len(idx)
                 epoch_outs.extend(outs)
                 epoch_ys.extend(by)
@@ -215,17 +214,27 @@ def _compiled_grads(engine: Any, model: Module, params: list[Value], bx: list[An
     return value, list(outs)
 
 
-def _atomic_step(opt: Optimizer, params: list[Value]) -> None:
-    # An interrupt in the middle of an update would leave some parameters moved and others
-    # not: restore both the parameters and the optimizer state, then let the interrupt through.
+def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: float) -> None:
+    """Update the parameters and count the step, all or nothing.
+
+    An interrupt in the middle would leave some parameters moved and others not, or a step
+    taken but not counted: restore the parameters, the optimizer state and the count, then let
+    the interrupt through. Counting is the try block's last act, so the step counts exactly
+    when it took effect.
+    """
     before = [p.data for p in params]
     state = opt.state_dict()
+    finished = history.steps
     try:
         opt.step()
+        history.step_loss.append(value)
+        history.steps = finished + 1
     except KeyboardInterrupt:
         for p, x in zip(params, before):
             p.data = x
         opt.load_state_dict(state)
+        del history.step_loss[finished:]
+        history.steps = finished
         raise
 
 

@@ -260,3 +260,36 @@ def test_the_make_demo_recipe_reaches_98_percent():
                 epochs=100, l2=1e-4, progress=False, compiled=True)
     _, acc = evaluate(model, ds.xs, ys, "hinge", l2=1e-4)
     assert h.compiled and acc >= 0.98
+
+
+@pytest.mark.parametrize("delay", [0.013, 0.031, 0.057, 0.089, 0.12])
+def test_a_real_signal_anywhere_keeps_exactly_the_finished_steps(delay):
+    """Ctrl-C lands wherever it lands: the model is always a clean run of the counted steps."""
+    import math
+    import signal
+
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("needs POSIX interval timers")
+
+    def ctrl_c(signum, frame):  # what Python's own SIGINT handler does
+        raise KeyboardInterrupt
+
+    ds = moons(40, noise=0.1, seed=2)
+    ys = ds.targets("hinge")
+    interrupted = MLP(2, [8, 1], seed=4)
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, delay)
+        with pytest.warns(RuntimeWarning, match="interrupted: stopped after"):
+            h = fit(interrupted, ds.xs, ys, lr=0.3, epochs=10_000, l2=1e-4, progress=False,
+                    optimizer="adam")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert h.interrupted and 0 <= h.steps < 10_000
+    assert len(h.step_loss) == h.steps
+    clean = MLP(2, [8, 1], seed=4)
+    if h.steps:
+        fit(clean, ds.xs, ys, lr=0.3, epochs=h.steps, l2=1e-4, progress=False, optimizer="adam")
+    for p, q in zip(interrupted.parameters(), clean.parameters()):
+        assert math.isfinite(p.data) and p.data == q.data
