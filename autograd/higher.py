@@ -99,16 +99,8 @@ def local_values(node: Value) -> tuple[Any, ...]:
         raise ValueError(
             f"create_graph=True re-evaluates each node's partials rule from the primitive table, "
             f"but this node's op {node.op!r} is not in it (known: {', '.join(sorted(PRIMITIVES))})")
-    ps = node.parents
     try:
-        if p.arity == -1:
-            result = p.partials(VALUE_MATH, list(ps), node)
-        elif p.param is not None:
-            result = p.partials(VALUE_MATH, ps[0], node, node.arg)
-        elif p.arity == 1:
-            result = p.partials(VALUE_MATH, ps[0], node)
-        else:
-            result = p.partials(VALUE_MATH, ps[0], ps[1], node)
+        result = p.run_partials(VALUE_MATH, list(node.parents), node, node.arg)
     except DomainError:
         # The first derivative is infinite here; there is nothing finite to differentiate.
         return node.local_grads

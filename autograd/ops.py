@@ -20,7 +20,7 @@ Signatures, by arity:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
@@ -53,6 +53,22 @@ class Primitive:
     def display(self) -> str:
         """The short text drawings put on this op's node."""
         return self.symbol or self.name
+
+    def run_forward(self, m: Any, operands: Sequence[Any], param: Any = None) -> Any:
+        """``forward`` with the operands as one sequence, whatever the arity (module doc)."""
+        if self.arity == -1:
+            return self.forward(m, operands)
+        if self.param is not None:
+            return self.forward(m, operands[0], param)
+        return self.forward(m, *operands)
+
+    def run_partials(self, m: Any, operands: Sequence[Any], y: Any, param: Any = None) -> Any:
+        """``partials`` with the operands as one sequence, whatever the arity."""
+        if self.arity == -1:
+            return self.partials(m, operands, y)
+        if self.param is not None:
+            return self.partials(m, operands[0], y, param)
+        return self.partials(m, *operands, y)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -404,7 +404,7 @@ class Tape:
                 if not g.needs_grad:
                     continue
                 gy = gr[g.start:g.stop]
-                parts = _partials(m, g.prim, ops, v[g.start:g.stop], g.param)
+                parts = g.prim.run_partials(m, ops, v[g.start:g.stop], g.param)
                 if g.joint is not None:
                     _send(np, gr, g.joint, _contributions(np, parts, g.joint, gy, scratch))
                 for sc in g.apart:
@@ -454,19 +454,7 @@ def _forward(m: NumpyMath, p: Primitive, ops: Any, param: float | None) -> Any:
         # first axis performs exactly that fold (same order, bit for bit: tested) in one call
         # instead of one Python-level add per operand.
         return m.add_reduce(ops, axis=0)
-    if p.arity == -1:
-        return p.forward(m, ops)
-    if param is not None:
-        return p.forward(m, ops[0], param)
-    return p.forward(m, *ops)
-
-
-def _partials(m: NumpyMath, p: Primitive, ops: Any, y: Any, param: float | None) -> Any:
-    if p.arity == -1:
-        return p.partials(m, ops, y)
-    if param is not None:
-        return p.partials(m, ops[0], y, param)
-    return p.partials(m, *ops, y)
+    return p.run_forward(m, ops, param)
 
 
 def _checked_forward(np: Any, m: NumpyMath, p: Primitive, ops: Any, g: _Group,
@@ -491,12 +479,7 @@ def _checked_forward(np: Any, m: NumpyMath, p: Primitive, ops: Any, g: _Group,
     for idx in np.ndindex(ops.shape[1], ops.shape[2]):
         xs = [float(x) for x in ops[:, idx[0], idx[1]]]
         try:
-            if p.arity == -1:
-                p.forward(FLOAT, xs)
-            elif g.param is not None:
-                p.forward(FLOAT, xs[0], g.param)
-            else:
-                p.forward(FLOAT, *xs)
+            p.run_forward(FLOAT, xs, g.param)
         except (ValueError, ArithmeticError):
             _raise_domain(np, p, ops, g, tape, idx)
     with np.errstate(all="ignore"):  # numpy flagged something the float rule accepts
