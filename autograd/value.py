@@ -20,6 +20,7 @@ from .ops import (
     MUL,
     NEG,
     POW,
+    PRIMITIVES,
     RELU,
     SIGMOID,
     SIN,
@@ -448,13 +449,16 @@ for _attr, _f in list(vars(Value).items()):
         _f.__name__ = _attr  # "__add__", not the primitive's "add"
         _f.__qualname__ = f"Value.{_attr}"
 
-_pow = _param(POW)
-_vpow = _binary(VPOW)
+# Every primitive but the n-ary sum as a function of Values, made once: ``apply`` dispatches here.
+_EAGER: dict[str, Callable[..., Value]] = {
+    p.name: _param(p) if p.param is not None else _unary(p) if p.arity == 1 else _binary(p)
+    for p in PRIMITIVES.values() if p.arity != -1
+}
+_pow = _EAGER[POW.name]
+_vpow = _EAGER[VPOW.name]
 
 def apply(name: str, *operands: Operand, param: float | None = None) -> Value:
     """Apply the primitive called ``name`` to Values or numbers: ``apply("tanh", x)``."""
-    from .ops import PRIMITIVES
-
     p = PRIMITIVES.get(name)
     if p is None:
         raise ValueError(f"unknown primitive {name!r}; known: {', '.join(sorted(PRIMITIVES))}")
@@ -469,8 +473,8 @@ def apply(name: str, *operands: Operand, param: float | None = None) -> Value:
         return Value.sum(vs)
     if len(vs) != p.arity:
         raise TypeError(f"{name} takes {p.arity} operand(s); got {len(vs)}")
-    if p.param is not None:
-        if param is None:
-            raise TypeError(f"{name} needs its parameter {p.param}=")
-        return _param(p)(vs[0], param)
-    return _unary(p)(vs[0]) if p.arity == 1 else _binary(p)(vs[0], vs[1])
+    if p.param is None:
+        return _EAGER[name](*vs)
+    if param is None:
+        raise TypeError(f"{name} needs its parameter {p.param}=")
+    return _EAGER[name](vs[0], param)
