@@ -69,22 +69,17 @@ def value_and_grad(f: Callable[..., Value], argnums: ArgNums = 0) -> Callable[..
 
     With an int ``argnums`` (default 0) the gradient is one float; with a sequence it is a
     tuple of floats in that order. ``f`` takes Values and returns a Value. Inside another
-    transform (``grad(grad(f))``) the value and gradients are Values instead.
+    transform (``grad(grad(f))``) the value and gradients are Values instead. No ``.grad`` is
+    touched, not even that of a Value passed in.
     """
 
     def wrapped(*args: Any) -> tuple[Any, Any]:
         nums = _positions(argnums, len(args))
         xs = _leaves(args)
-        if nested():
-            out = _check_value(_call(f, xs), f)
-            gs: tuple[Any, ...] = gradients(out, [xs[i] for i in nums], create_graph=True)
-            return out, gs[0] if isinstance(argnums, int) else gs
         out = _check_value(_call(f, xs), f)
-        for x in xs:
-            x.grad = 0.0
-        out.backward()
-        gs = tuple(float(xs[i].grad) for i in nums)
-        return out.data, gs[0] if isinstance(argnums, int) else gs
+        deep = nested()
+        gs: tuple[Any, ...] = gradients(out, [xs[i] for i in nums], create_graph=deep)
+        return out if deep else out.data, gs[0] if isinstance(argnums, int) else gs
 
     return wrapped
 

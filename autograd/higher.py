@@ -9,7 +9,7 @@ written a second time: the table in ``ops.py`` serves first, second and n-th ord
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -138,11 +138,17 @@ def _relevant(order: list[Value], targets: set[Value]) -> set[Value]:
     return keep
 
 
-def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None) -> dict[Value, Any]:
-    """Every node's gradient d(root)/d(node) as a Value or number, built edge by edge.
+def _recorded(node: Value) -> tuple[Any, ...]:
+    return node.local_grads
+
+
+def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None,
+                locals_of: Callable[[Value], Sequence[Any]] = local_values) -> dict[Value, Any]:
+    """Every node's gradient d(root)/d(node), edge by edge, touching no ``.grad``.
 
     ``order`` is ``reverse_order(root)``. With ``targets`` given, only edges leading towards
-    them are built.
+    them are built. ``locals_of`` gives each edge's local derivative: as Values
+    (``local_values``, the gradients are a graph) or the recorded floats (``_recorded``).
     """
     root = order[0]
     keep = None if targets is None else _relevant(order, targets)
@@ -162,7 +168,7 @@ def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None) -> di
                 anomaly.check_grad(node, g)
             if not node.parents or (keep is not None and node not in keep):
                 continue
-            for i, (p, local) in enumerate(zip(node.parents, local_values(node))):
+            for i, (p, local) in enumerate(zip(node.parents, locals_of(node))):
                 if keep is not None and p not in keep:
                     continue
                 c = _scale(local, g)
@@ -208,24 +214,13 @@ def gradients(root: Value, inputs: Sequence[Value], grad: Any = 1.0,
             raise TypeError(f"gradients: every input must be a Value; got {type(x).__name__}")
     if not isinstance(root, Value):
         raise TypeError(f"gradients: the output must be a Value; got {type(root).__name__}")
-    if create_graph:
-        from .backward import reverse_order
-
-        grads = _grad_graph(reverse_order(root), grad, set(inputs))
-        return tuple(_lift(grads.get(x, 0.0)) for x in inputs)
-    return _float_grads(root, inputs, float(grad))
-
-
-def _float_grads(root: Value, inputs: Sequence[Value], seed: float) -> tuple[float, ...]:
-    """First-order gradients from the recorded float partials, kept in a dict."""
     from .backward import reverse_order
 
     order = reverse_order(root)
-    grads: dict[Value, float] = {root: seed}
-    for node in order:
-        g = grads.get(node, 0.0)
-        for p, local in zip(node.parents, node.local_grads):
-            grads[p] = grads.get(p, 0.0) + local * g
+    if create_graph:
+        grads = _grad_graph(order, grad, set(inputs))
+        return tuple(_lift(grads.get(x, 0.0)) for x in inputs)
+    grads = _grad_graph(order, float(grad), set(inputs), _recorded)
     return tuple(float(grads.get(x, 0.0)) for x in inputs)
 
 

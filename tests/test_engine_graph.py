@@ -229,3 +229,12 @@ def test_an_interrupted_backward_leaves_the_graph_reusable():
     y.backward()
     t = math.tanh(0.5)
     assert x.grad == pytest.approx((2 * t + 1) * (1 - t * t), rel=1e-14)
+
+
+def test_functional_grad_touches_no_grad_attribute():
+    x = Value(3.0, "x")
+    x.grad = 7.0  # e.g. left over from an earlier backward
+    inner = x * 2.0
+    assert grad(lambda v: v * v)(x) == 6.0
+    assert value_and_grad(lambda v: v.sin(), argnums=0)(x)[1] == pytest.approx(math.cos(3.0))
+    assert x.grad == 7.0 and inner.grad == 0.0
