@@ -17,7 +17,7 @@ from autograd import Value, no_grad, toposort
 
 from .data import Dataset
 from .layers import MLP
-from .losses import get_loss
+from .losses import get_loss, threshold
 from .train import History
 
 if TYPE_CHECKING:
@@ -61,13 +61,8 @@ def classify(outputs: Sequence[Any], loss: str) -> int:
     """The class index of one example's outputs: a threshold for one output, else arg max."""
     ys = [y.data if isinstance(y, Value) else float(y) for y in outputs]
     if len(ys) == 1:
-        return 1 if ys[0] > _threshold(loss) else 0
+        return 1 if ys[0] > threshold(loss) else 0
     return max(range(len(ys)), key=ys.__getitem__)
-
-
-def _threshold(loss: str) -> float:
-    # A single output's decision threshold: probabilities and 0/1 regression at 0.5, scores at 0.
-    return 0.5 if loss in ("bce", "sse", "mse") else 0.0
 
 
 def plot_boundary(model: MLP, dataset: Dataset, loss: str,
@@ -93,7 +88,7 @@ def plot_boundary(model: MLP, dataset: Dataset, loss: str,
     if len(outs[0][0]) == 1:
         # One output: contour its margin over the threshold, so the boundary is the smooth
         # level curve margin = 0 rather than the staircase of a grid of class labels.
-        t = _threshold(loss)
+        t = threshold(loss)
         margin = [[row[0] - t for row in line] for line in outs]
         top = max(1e-9, max(max(line) for line in margin))
         bottom = min(-1e-9, min(min(line) for line in margin))

@@ -189,19 +189,19 @@ def predict(outputs: Sequence[Any], loss: str) -> Any:
     else the arg max's index (one-hot targets).
     """
     ys = [_num(y) for y in outputs]
-    if loss == "hinge":
-        out = [1.0 if y > 0 else -1.0 for y in ys]
-    elif loss == "bce":
-        out = [1.0 if y > 0.5 else 0.0 for y in ys]
-    elif loss == "bce_logits":
-        out = [1.0 if y > 0 else 0.0 for y in ys]
-    elif loss == "softmax_ce" or len(ys) > 1:
-        return max(range(len(ys)), key=ys.__getitem__)
-    elif loss in ("sse", "mse"):
-        return 1.0 if ys[0] > 0.5 else 0.0
-    else:
+    if loss not in LOSSES:
         raise ValueError(f"no prediction rule for loss {loss!r}; known: {', '.join(LOSSES)}")
+    if loss == "softmax_ce" or (len(ys) > 1 and loss in ("sse", "mse")):
+        return max(range(len(ys)), key=ys.__getitem__)
+    t = threshold(loss)
+    out = [1.0 if y > t else (-1.0 if loss == "hinge" else 0.0) for y in ys]
     return out[0] if len(out) == 1 else out
+
+
+def threshold(loss: str) -> float:
+    """Where one output's prediction flips: 0.5 for probabilities (bce) and 0/1 regression
+    (sse, mse), 0 for scores and logits (hinge, bce_logits)."""
+    return 0.5 if loss in ("bce", "sse", "mse") else 0.0
 
 
 def _label(t: Any, loss: str, width: int) -> Any:
