@@ -198,7 +198,7 @@ def check_grad(node: Value, grad: Any) -> None:
             site_of(node))
 
 
-def checked_backward(root: Value, grad: Any = 1.0) -> list[Value]:
+def checked_backward(root: Value, grad: Any = 1.0) -> None:
     """The plain backward pass with every edge's contribution checked (same grad lifetime)."""
     from .backward import reverse_order
 
@@ -220,7 +220,6 @@ def checked_backward(root: Value, grad: Any = 1.0) -> list[Value]:
             p.grad = before + c
             if not math.isfinite(p.grad) and math.isfinite(before):
                 check_grad(p, p.grad)
-    return order
 
 
 def first_nonfinite(root: Value) -> Value | None:

@@ -47,32 +47,19 @@ def toposort(root: Value) -> list[Value]:
     return order
 
 
-def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> list[Value]:
-    """Apply the chain rule from ``root`` back to the leaves; return the nodes in that order.
+def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
+    """Apply the chain rule from ``root`` back to the leaves (what ``Value.backward`` runs).
 
     Interior grads are reset first and leaves accumulate (see ``Value.backward``). Each edge
     does exactly ``parent.grad += local * node.grad``. With ``create_graph`` the grads are
-    built as differentiable Values (``higher.py``).
+    built as differentiable Values (``higher.py``). ``reverse_order(root)`` is the order used.
     """
     if create_graph:
         from .higher import backward_graph
 
-        return backward_graph(root, grad)
-    if _checking():
-        return _anomaly.checked_backward(root, grad)
-    _propagate(root, grad)
-    return reverse_order(root)
-
-
-def _checking() -> bool:
-    # One global read when anomaly mode is off everywhere; the thread's own state otherwise.
-    return bool(_anomaly.checking) and _anomaly.is_active()
-
-
-def propagate(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
-    """``backward`` without building the list it returns: what ``Value.backward`` runs."""
-    if create_graph or _checking():
-        backward(root, grad, create_graph)
+        backward_graph(root, grad)
+    elif _anomaly.checking and _anomaly.is_active():  # one global read when anomaly mode is off
+        _anomaly.checked_backward(root, grad)
     else:
         _propagate(root, grad)
 

@@ -182,7 +182,7 @@ def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None,
     return grads
 
 
-def backward_graph(root: Value, grad: Any = 1.0) -> list[Value]:
+def backward_graph(root: Value, grad: Any = 1.0) -> None:
     """``root.backward(create_graph=True)``: every ``node.grad`` becomes a differentiable Value.
 
     Same gradient lifetime as the plain backward: interior grads are replaced, leaves
@@ -199,7 +199,6 @@ def backward_graph(root: Value, grad: Any = 1.0) -> list[Value]:
         else:
             old = node.grad
             node.grad = g if type(old) is float and old == 0.0 else old + g
-    return order
 
 
 def gradients(root: Value, inputs: Sequence[Value], grad: Any = 1.0,

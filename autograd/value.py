@@ -435,9 +435,9 @@ class Value:
         run it at the same time on graphs that share any node (not even a leaf: ``+=`` on a
         shared grad can lose an update). Give each thread its own graph and its own leaves.
         """
-        from .backward import propagate
+        from .backward import backward
 
-        propagate(self, grad, create_graph)
+        backward(self, grad, create_graph)
 
     def detach(self) -> Value:
         """A new leaf with the same data: gradients do not flow through it."""
