@@ -9,7 +9,7 @@ written a second time: the table in ``ops.py`` serves first, second and n-th ord
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -138,17 +138,11 @@ def _relevant(order: list[Value], targets: set[Value]) -> set[Value]:
     return keep
 
 
-def _recorded(node: Value) -> tuple[Any, ...]:
-    return node.local_grads
-
-
-def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None,
-                locals_of: Callable[[Value], Sequence[Any]] = local_values) -> dict[Value, Any]:
-    """Every node's gradient d(root)/d(node), edge by edge, touching no ``.grad``.
+def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None) -> dict[Value, Any]:
+    """Every node's gradient d(root)/d(node) as a Value or number, built edge by edge.
 
     ``order`` is ``reverse_order(root)``. With ``targets`` given, only edges leading towards
-    them are built. ``locals_of`` gives each edge's local derivative: as Values
-    (``local_values``, the gradients are a graph) or the recorded floats (``_recorded``).
+    them are built.
     """
     root = order[0]
     keep = None if targets is None else _relevant(order, targets)
@@ -168,7 +162,7 @@ def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None,
                 anomaly.check_grad(node, g)
             if not node.parents or (keep is not None and node not in keep):
                 continue
-            for i, (p, local) in enumerate(zip(node.parents, locals_of(node))):
+            for i, (p, local) in enumerate(zip(node.parents, local_values(node))):
                 if keep is not None and p not in keep:
                     continue
                 c = _scale(local, g)
@@ -219,7 +213,20 @@ def gradients(root: Value, inputs: Sequence[Value], grad: Any = 1.0,
     if create_graph:
         grads = _grad_graph(order, grad, set(inputs))
         return tuple(_lift(grads.get(x, 0.0)) for x in inputs)
-    grads = _grad_graph(order, float(grad), set(inputs), _recorded)
+    return _float_grads(order, inputs, float(grad))
+
+
+def _float_grads(order: list[Value], inputs: Sequence[Value], seed: float) -> tuple[float, ...]:
+    """First-order gradients from the recorded float partials, kept in a dict.
+
+    Not ``_grad_graph`` with floats: its per-edge and per-node bookkeeping (made for building
+    Values) costs twice this loop, which ``jacobian`` and ``hessian`` run once per output.
+    """
+    grads: dict[Value, float] = {order[0]: seed}
+    for node in order:
+        g = grads.get(node, 0.0)
+        for p, local in zip(node.parents, node.local_grads):
+            grads[p] = grads.get(p, 0.0) + local * g
     return tuple(float(grads.get(x, 0.0)) for x in inputs)
 
 
