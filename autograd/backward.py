@@ -72,13 +72,20 @@ def _propagate(root: Value, grad: Any) -> None:
     its grad is complete when it is popped. Same order, hence the same sums, as reverse_order.
     The consumer counts live in each interior node's ``_pending`` slot (0 at rest) rather than
     in a dict keyed by node, and leaves are never counted: they only accumulate.
+
+    Edges are read from the node's slots (see Value): the first two inline, in a loop that
+    runs once or twice, then an n-ary node's further edges. Building ``parents`` tuples, or a
+    helper call per edge, would cost about as much as the edge's own work.
     """
     interior = 0
     try:
         stack = [root]
         while stack:
-            for p in stack.pop().parents:
-                if p.parents:
+            node = stack.pop()
+            p = node._a
+            b = node._b
+            while p is not None:  # operand 0, then operand 1
+                if p._a is not None:
                     n = p._pending
                     if n:
                         p._pending = n + 1
@@ -87,18 +94,21 @@ def _propagate(root: Value, grad: Any) -> None:
                         p.grad = 0.0
                         stack.append(p)
                         interior += 1
-        if root.parents:
+                p, b = b, None
+            if node._rest is not None:
+                interior += _count_rest(node._rest[0], stack)
+        if root._a is not None:
             root.grad = 0.0
         root.grad += grad
         ready = [root]
         while ready:
             node = ready.pop()
             g = node.grad
-            local_grads = node.local_grads
-            i = 0
-            for p in node.parents:  # indexing, not zip: a zip object per node costs ~30%
-                p.grad += local_grads[i] * g
-                i += 1
+            p = node._a
+            local = node._da
+            b = node._b
+            while p is not None:  # operand 0, then operand 1
+                p.grad += local * g
                 n = p._pending
                 if n == 1:
                     p._pending = 0
@@ -106,11 +116,46 @@ def _propagate(root: Value, grad: Any) -> None:
                     interior -= 1
                 elif n:
                     p._pending = n - 1
+                p, local, b = b, node._db, None
+            if node._rest is not None:
+                interior -= _release_rest(node._rest, g, ready)
     except BaseException:
         _clear_pending(root)
         raise
     if interior:  # not every node was released (a cycle, or another thread in the same graph)
         _clear_pending(root)
+
+
+def _count_rest(parents: tuple[Value, ...], stack: list[Value]) -> int:
+    """_propagate's counting for an n-ary node's edges past the second; returns nodes found."""
+    found = 0
+    for p in parents:
+        if p._a is not None:
+            n = p._pending
+            if n:
+                p._pending = n + 1
+            else:
+                p._pending = 1
+                p.grad = 0.0
+                stack.append(p)
+                found += 1
+    return found
+
+
+def _release_rest(rest: tuple[tuple[Value, ...], tuple[Any, ...]], g: Any,
+                  ready: list[Value]) -> int:
+    """_propagate's chain rule for an n-ary node's edges past the second; returns releases."""
+    released = 0
+    for p, local in zip(*rest):
+        p.grad += local * g
+        n = p._pending
+        if n == 1:
+            p._pending = 0
+            ready.append(p)
+            released += 1
+        elif n:
+            p._pending = n - 1
+    return released
 
 
 def _clear_pending(root: Value) -> None:

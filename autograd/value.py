@@ -123,10 +123,8 @@ def capture() -> Iterator[list[Value]]:
 def _observe(out: Value) -> None:
     if not _mode.grad_enabled:
         out.op = ""
-        out.parents = ()
-        out.local_grads = ()
         out.arg = None
-        out._pending = 0
+        out._a = out._b = out._da = out._db = out._rest = None
     for hook in _node_hooks:
         hook(out)
 
@@ -167,11 +165,12 @@ def _unary(p: Primitive) -> Callable[[Value], Value]:
         out.op = name
         out.arg = None
         out._pending = 0
-        out.parents = (self,)
+        out._a = self
+        out._b = out._db = out._rest = None
         try:
-            out.local_grads = p.partials(FLOAT, x, y)
+            (out._da,) = p.partials(FLOAT, x, y)
         except ZeroDivisionError:
-            out.local_grads = _ieee(p.partials, x, y)
+            (out._da,) = _ieee(p.partials, x, y)
         if _special:
             _observe(out)
         return out
@@ -201,11 +200,12 @@ def _param(p: Primitive, default: float | None = None) -> Callable[[Value, Any],
         out.op = name
         out.arg = c
         out._pending = 0
-        out.parents = (self,)
+        out._a = self
+        out._b = out._db = out._rest = None
         try:
-            out.local_grads = p.partials(FLOAT, x, y, c)
+            (out._da,) = p.partials(FLOAT, x, y, c)
         except ZeroDivisionError:
-            out.local_grads = _ieee(p.partials, x, y, c)
+            (out._da,) = _ieee(p.partials, x, y, c)
         if _special:
             _observe(out)
         return out
@@ -250,11 +250,13 @@ def _binary(p: Primitive, reflected: bool = False) -> Callable[[Value, Operand],
         out.op = name
         out.arg = None
         out._pending = 0
-        out.parents = (a, b)
+        out._a = a
+        out._b = b
+        out._rest = None
         try:
-            out.local_grads = p.partials(FLOAT, x1, x2, y)
+            out._da, out._db = p.partials(FLOAT, x1, x2, y)
         except ZeroDivisionError:
-            out.local_grads = _ieee(p.partials, x1, x2, y)
+            out._da, out._db = _ieee(p.partials, x1, x2, y)
         if _special:
             _observe(out)
         return out
@@ -275,8 +277,7 @@ def _const(x: Any) -> Value | None:
         v.op = ""
         v.arg = None
         v._pending = 0
-        v.parents = ()
-        v.local_grads = ()
+        v._a = v._b = v._da = v._db = v._rest = None
         return v
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
         return Value(x)
@@ -303,15 +304,24 @@ class Value:
     ``<=``, ``>``, ``>=`` compare ``data``.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "arg", "parents", "local_grads", "_pending")
+    # The edges live in the node's own slots: the first operand and its local derivative in
+    # _a/_da, the second in _b/_db, any further ones (an n-ary sum's) in _rest as a pair of
+    # tuples. Most ops have one or two operands, so a node is one object: tuples of parents per
+    # node would double what the cyclic garbage collector tracks, which is most of the cost of
+    # building a graph. ``parents`` and ``local_grads`` are the public, read-only views.
+    __slots__ = ("data", "grad", "label", "op", "arg", "_a", "_b", "_da", "_db", "_rest",
+                 "_pending")
 
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
     label: str | None
     op: str
     arg: float | None
-    parents: tuple[Value, ...]
-    local_grads: tuple[Any, ...]
+    _a: Value | None  # None for a leaf
+    _b: Value | None  # None unless there are two operands or more
+    _da: Any
+    _db: Any
+    _rest: tuple[tuple[Value, ...], tuple[Any, ...]] | None  # operands 3.., their partials
     _pending: int  # consumers not yet done, during a backward pass only (0 at rest)
 
     def __init__(self, data: Any, label: str | None = None) -> None:
@@ -325,8 +335,29 @@ class Value:
         self.op = ""
         self.arg = None
         self._pending = 0
-        self.parents = ()
-        self.local_grads = ()
+        self._a = self._b = self._da = self._db = self._rest = None
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands of the op that made this node, in order, repeats kept; () for a leaf."""
+        a = self._a
+        if a is None:
+            return ()
+        b = self._b
+        if b is None:
+            return (a,)
+        rest = self._rest
+        return (a, b) if rest is None else (a, b, *rest[0])
+
+    @property
+    def local_grads(self) -> tuple[Any, ...]:
+        """d(self)/d(parents[i]) for each edge, recorded when the node was made."""
+        if self._a is None:
+            return ()
+        if self._b is None:
+            return (self._da,)
+        rest = self._rest
+        return (self._da, self._db) if rest is None else (self._da, self._db, *rest[1])
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -412,8 +443,15 @@ class Value:
         out.op = SUM.name
         out.arg = None
         out._pending = 0
-        out.parents = ps
-        out.local_grads = SUM.partials(FLOAT, xs, y)
+        ds = SUM.partials(FLOAT, xs, y)
+        out._a = ps[0]
+        out._da = ds[0]
+        if len(ps) == 1:
+            out._b = out._db = out._rest = None
+        else:
+            out._b = ps[1]
+            out._db = ds[1]
+            out._rest = (ps[2:], tuple(ds[2:])) if len(ps) > 2 else None
         if _special:
             _observe(out)
         return out

@@ -77,6 +77,50 @@ def test_a_times_a_keeps_both_edges():
     assert a.grad == 6.0
 
 
+def test_parents_and_local_grads_are_ordered_views_of_the_edges():
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    h = x.tanh()
+    assert x.parents == () and x.local_grads == ()
+    assert h.parents == (x,) and h.local_grads == (pytest.approx(1 - math.tanh(2.0) ** 2),)
+    assert (w / x).parents == (w, x) and (w / x).local_grads == (0.5, 0.75)
+    for terms in ([h], [h, x], [h, x, w], [x, h, x, w * x, h]):  # one, two and n operands
+        s = Value.sum(terms)
+        assert s.parents == tuple(terms) and s.local_grads == (1.0,) * len(terms)
+    with pytest.raises(AttributeError):
+        h.parents = ()  # type: ignore[misc]
+
+
+def test_edges_past_the_second_operand_carry_gradients_and_counts():
+    """Interior nodes reached only through an n-ary node's third and later edges."""
+    x = Value(0.7)
+    h = x.tanh()
+    e = h.exp()
+    y = Value.sum([x, x, h, e, h * h, e])  # x + x + h + e + h^2 + e
+    y.backward()
+    t = math.tanh(0.7)
+    assert x.grad == pytest.approx(2 + (1 + 2 * math.exp(t) + 2 * t) * (1 - t * t), rel=1e-14)
+    assert all(n._pending == 0 for n in toposort(y))
+
+
+def test_a_node_is_one_object_for_the_garbage_collector():
+    """An op adds one GC-tracked object (the Value): no tuple of parents or partials per node."""
+    import gc
+
+    x = Value(0.1)
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        v, w = x, x
+        for _ in range(1000):
+            v = (v * w).tanh() + x  # binary and unary ops
+        after = len(gc.get_objects())
+    finally:
+        gc.enable()
+    assert after - before <= 3000 + 10  # 3,000 new nodes
+    assert v.data == pytest.approx(v.parents[0].data + 0.1)
+
+
 def test_node_used_twice():
     a = Value(5.0)
     b = a + a
