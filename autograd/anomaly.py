@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import value as _value
+from .inline import COMPILED
 from .value import Value
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -85,7 +86,7 @@ _in_package: dict[str, bool] = {}  # co_filename -> inside autograd/? (abspath i
 def _inside(filename: str) -> bool:
     known = _in_package.get(filename)
     if known is None:
-        known = _in_package[filename] = (
+        known = _in_package[filename] = filename.startswith(COMPILED) or (
             os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR)
     return known
 

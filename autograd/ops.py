@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
-from typing import Any
+from typing import Any, ClassVar
 
 Rule = Callable[..., Any]
 
@@ -48,6 +48,16 @@ class Primitive:
     symbol: str | None = None  # infix symbol for drawings and traces ("+", "*", ...)
     checked: bool = False  # eager must test ``valid`` itself: the float forward would not raise
     doc: str = ""  # the one-line math, e.g. "e^x" (the docstring of the Value method)
+
+    on_rule_change: ClassVar[list[Callable[[Primitive], None]]] = []
+    """Called with the primitive after its forward or partials is replaced (the eager engine
+    compiles its Value methods from the rules, and compiles them again then)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in ("forward", "partials") and "partials" in self.__dict__:  # not in __init__
+            for callback in Primitive.on_rule_change:
+                callback(self)
 
     @property
     def display(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import linecache
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Union
 
+from .inline import COMPILED, inline
 from .ops import (
     ABS,
     ADD,
@@ -19,7 +21,6 @@ from .ops import (
     LOG,
     MUL,
     NEG,
-    POW,
     PRIMITIVES,
     RELU,
     SIGMOID,
@@ -131,8 +132,11 @@ def _observe(out: Value) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Applying a primitive eagerly: forward on floats, partials recorded on the edges. Each Value
-# method is made once from its Primitive by the factories below, so a call is one Python frame;
-# the rules are read from the Primitive at every call (a test may swap one).
+# method is compiled from its Primitive: the source below with the rules' own expressions pasted
+# in (autograd/inline.py), so one op is one Python frame and no rule call. When a rule is
+# swapped on its Primitive (tests do, to prove a wrong derivative is caught), every method made
+# from it is compiled again, so the eager engine always runs the table's current rules.
+# ``inspect.getsource(Value.tanh)`` shows what a method was compiled to.
 
 _new = object.__new__
 
@@ -142,126 +146,115 @@ def _ieee(rule: Callable[..., Any], *args: float) -> tuple[float, ...]:
     return tuple(float(v) for v in rule(FLOAT, *(IEEEFloat(a) for a in args)))
 
 
-def _named(f: Callable[..., Value], name: str, p: Primitive) -> None:
-    f.__name__ = name  # renamed after its attribute in Value's body (below the class)
-    f.__qualname__ = f"Value.{name}"
-    f.__doc__ = p.doc
+# The method bodies, by kind. {operands} sets a and b for a binary op (which side is self),
+# {check} tests the domain where the float forward would not raise, {forward} and {partials}
+# are the rules as expressions.
+_UNARY = """\
+def method(self{default}):
+    x = self.data{coerce}{check}
+    try:
+        y = {forward}
+    except (ValueError, ArithmeticError):
+        raise DomainError(p, (self,){param}) from None
+    out = _new(Value)
+    out.data = y
+    out.grad = 0.0
+    out.label = None
+    out.op = {name!r}
+    out.arg = {arg}
+    out._pending = 0
+    out._a = self
+    out._b = out._db = out._rest = None
+    try:
+        (out._da,) = {partials}
+    except ZeroDivisionError:
+        (out._da,) = _ieee(p.partials, {partial_args})
+    if _special:
+        _observe(out)
+    return out
+"""
+_BINARY = """\
+def method(self, other):
+{operands}
+    x1 = a.data
+    x2 = b.data{check}
+    try:
+        y = {forward}
+    except (ValueError, ArithmeticError):
+        raise DomainError(p, (a, b)) from None
+    out = _new(Value)
+    out.data = y
+    out.grad = 0.0
+    out.label = None
+    out.op = {name!r}
+    out.arg = None
+    out._pending = 0
+    out._a = a
+    out._b = b
+    out._rest = None
+    try:
+        out._da, out._db = {partials}
+    except ZeroDivisionError:
+        out._da, out._db = _ieee(p.partials, {partial_args})
+    if _special:
+        _observe(out)
+    return out
+"""
+_SELF_FIRST = """\
+    if type(other) is Value:
+        a = self
+        b = other
+    else:
+        b = _const(other)
+        if b is None:
+            return NotImplemented
+        a = self"""
+_SELF_SECOND = """\
+    a = _const(other)  # other is never a Value here: Value's own method went first
+    if a is None:
+        return NotImplemented
+    b = self"""
+_TAKEN = {"self", "other", "a", "b", "x", "x1", "x2", "c", "y", "out", "p", "m", "Value",
+          "DomainError", "_new", "_const", "_observe", "_special", "_ieee", "method"}
 
 
-def _unary(p: Primitive) -> Callable[[Value], Value]:
-    """``x.op()`` for a unary primitive."""
-    name = p.name
-
-    def method(self: Value) -> Value:
-        x = self.data
-        try:
-            y = p.forward(FLOAT, x)
-        except (ValueError, ArithmeticError):
-            raise DomainError(p, (self,)) from None
-        out = _new(Value)
-        out.data = y
-        out.grad = 0.0
-        out.label = None
-        out.op = name
-        out.arg = None
-        out._pending = 0
-        out._a = self
-        out._b = out._db = out._rest = None
-        try:
-            (out._da,) = p.partials(FLOAT, x, y)
-        except ZeroDivisionError:
-            (out._da,) = _ieee(p.partials, x, y)
-        if _special:
-            _observe(out)
-        return out
-
-    _named(method, name, p)
-    return method
-
-
-def _param(p: Primitive, default: float | None = None) -> Callable[[Value, Any], Value]:
-    """``x.op(c)`` for a unary primitive with a static real parameter c (pow, leaky_relu)."""
-    name = p.name
-    checked = p.checked
-
-    def method(self: Value, c: Any = default) -> Value:
-        x = self.data
-        c = float(c)
-        if checked and not p.valid(x, c):  # type: ignore[misc]
-            raise DomainError(p, (self,), c)
-        try:
-            y = p.forward(FLOAT, x, c)
-        except (ValueError, ArithmeticError):
-            raise DomainError(p, (self,), c) from None
-        out = _new(Value)
-        out.data = y
-        out.grad = 0.0
-        out.label = None
-        out.op = name
-        out.arg = c
-        out._pending = 0
-        out._a = self
-        out._b = out._db = out._rest = None
-        try:
-            (out._da,) = p.partials(FLOAT, x, y, c)
-        except ZeroDivisionError:
-            (out._da,) = _ieee(p.partials, x, y, c)
-        if _special:
-            _observe(out)
-        return out
-
-    _named(method, name, p)
-    return method
-
-
-def _binary(p: Primitive, reflected: bool = False) -> Callable[[Value, Operand], Value]:
-    """``x op other`` (``other op x`` when ``reflected``); a number operand becomes a leaf."""
-    name = p.name
-    checked = p.checked
-
-    def method(self: Value, other: Operand) -> Value:
-        a: Value | None
-        b: Value | None
-        if reflected:  # other is never a Value here: Value's own method went first
-            a = _const(other)
-            if a is None:
-                return NotImplemented  # type: ignore[no-any-return]
-            b = self
-        elif type(other) is Value:
-            a = self
-            b = other
-        else:
-            b = _const(other)
-            if b is None:
-                return NotImplemented  # type: ignore[no-any-return]
-            a = self
-        x1 = a.data
-        x2 = b.data
-        if checked and not p.valid(x1, x2):  # type: ignore[misc]
-            raise DomainError(p, (a, b))
-        try:
-            y = p.forward(FLOAT, x1, x2)
-        except (ValueError, ArithmeticError):
-            raise DomainError(p, (a, b)) from None
-        out = _new(Value)
-        out.data = y
-        out.grad = 0.0
-        out.label = None
-        out.op = name
-        out.arg = None
-        out._pending = 0
-        out._a = a
-        out._b = b
-        out._rest = None
-        try:
-            out._da, out._db = p.partials(FLOAT, x1, x2, y)
-        except ZeroDivisionError:
-            out._da, out._db = _ieee(p.partials, x1, x2, y)
-        if _special:
-            _observe(out)
-        return out
-
-    _named(method, name, p)
+def _compile(p: Primitive, reflected: bool = False, default: float | None = None
+             ) -> Callable[..., Value]:
+    """The Value method for primitive ``p`` (``other op self`` when ``reflected``)."""
+    if p.param is not None:
+        xs, ys, operands = ["x", "c"], ["x", "y", "c"], "(self,)"
+    elif p.arity == 2:
+        xs, ys, operands = ["x1", "x2"], ["x1", "x2", "y"], "(a, b)"
+    else:
+        xs, ys, operands = ["x"], ["x", "y"], "(self,)"
+    forward, env = inline(p.forward, ["m", *xs], f"p.forward(m, {', '.join(xs)})", FLOAT, _TAKEN)
+    partials, more = inline(p.partials, ["m", *ys], f"p.partials(m, {', '.join(ys)})", FLOAT,
+                            _TAKEN)
+    env.update(more)
+    param = "" if p.param is None else ", c"
+    source = (_BINARY if p.arity == 2 else _UNARY).format(
+        name=p.name, forward=forward, partials=partials, partial_args=", ".join(ys),
+        operands=_SELF_SECOND if reflected else _SELF_FIRST, param=param,
+        default="" if p.param is None else f", c={default!r}",
+        coerce="" if p.param is None else "\n    c = float(c)  # an int, a numpy scalar...",
+        arg="None" if p.param is None else "c",
+        check="" if not p.checked else (f"\n    if not p.valid({', '.join(xs)}):"
+                                        f"\n        raise DomainError(p, {operands}{param})"),
+    )
+    # Made inside a factory so the rules' free names (and p, m) are closure cells, while
+    # Value, _special and the helpers stay this module's globals.
+    lines = [f"def factory(p, m{''.join(', ' + n for n in env)}):\n"]
+    lines += [f"    {line}\n" if line else "\n" for line in source.splitlines()]
+    lines.append("    return method\n")
+    filename = (f"{COMPILED}Value method for {'reflected ' if reflected else ''}{p.name}"
+                f"{'' if default is None else f' (default {default})'}>")
+    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+    namespace: dict[str, Any] = {}
+    exec(compile("".join(lines), filename, "exec"), globals(), namespace)
+    method: Callable[..., Value] = namespace["factory"](p, FLOAT, **env)
+    method.__name__ = method.__qualname__ = p.name  # renamed after its attribute below Value
+    method.__doc__ = p.doc
+    method.made_from = (p, reflected, default)  # type: ignore[attr-defined]
     return method
 
 
@@ -368,26 +361,26 @@ class Value:
 
     # -- arithmetic: each method is made from its primitive --------------------------------------
 
-    __add__ = _binary(ADD)
-    __radd__ = _binary(ADD, reflected=True)
-    __sub__ = _binary(SUB)
-    __rsub__ = _binary(SUB, reflected=True)
-    __mul__ = _binary(MUL)
-    __rmul__ = _binary(MUL, reflected=True)
-    __truediv__ = _binary(DIV)
-    __rtruediv__ = _binary(DIV, reflected=True)
-    __neg__ = _unary(NEG)
-    __abs__ = _unary(ABS)
+    __add__ = _compile(ADD)
+    __radd__ = _compile(ADD, reflected=True)
+    __sub__ = _compile(SUB)
+    __rsub__ = _compile(SUB, reflected=True)
+    __mul__ = _compile(MUL)
+    __rmul__ = _compile(MUL, reflected=True)
+    __truediv__ = _compile(DIV)
+    __rtruediv__ = _compile(DIV, reflected=True)
+    __neg__ = _compile(NEG)
+    __abs__ = _compile(ABS)
 
     def __pow__(self, other: Operand) -> Value:
         """``x ** c`` with a number c (op 'pow'), or ``x ** v`` with a Value v (op 'vpow')."""
         if isinstance(other, Value):
-            return _vpow(self, other)
+            return _EAGER["vpow"](self, other)
         if isinstance(other, numbers.Real):
-            return _pow(self, other)
+            return _EAGER["pow"](self, other)
         return NotImplemented
 
-    __rpow__ = _binary(VPOW, reflected=True)
+    __rpow__ = _compile(VPOW, reflected=True)
 
     # -- comparisons look at data --------------------------------------------------------------
 
@@ -405,21 +398,21 @@ class Value:
 
     # -- functions -----------------------------------------------------------------------------
 
-    exp = _unary(EXP)
-    log = _unary(LOG)
-    sqrt = _unary(SQRT)
-    tanh = _unary(TANH)
-    sigmoid = _unary(SIGMOID)
-    relu = _unary(RELU)
-    softplus = _unary(SOFTPLUS)
-    sin = _unary(SIN)
-    cos = _unary(COS)
+    exp = _compile(EXP)
+    log = _compile(LOG)
+    sqrt = _compile(SQRT)
+    tanh = _compile(TANH)
+    sigmoid = _compile(SIGMOID)
+    relu = _compile(RELU)
+    softplus = _compile(SOFTPLUS)
+    sin = _compile(SIN)
+    cos = _compile(COS)
 
     if TYPE_CHECKING:
         def leaky_relu(self, slope: float = 0.01) -> Value:
             """x for x > 0, slope*x otherwise."""
     else:
-        leaky_relu = _param(LEAKY_RELU, 0.01)
+        leaky_relu = _compile(LEAKY_RELU, default=0.01)
 
     @staticmethod
     def sum(terms: Iterable[Operand]) -> Value:
@@ -482,18 +475,35 @@ class Value:
         return Value(self.data, self.label)
 
 
+def _rename(attr: str, f: Callable[..., Value]) -> None:
+    f.__name__ = attr  # "__add__", not the primitive's "add"
+    f.__qualname__ = f"Value.{attr}"
+
+
 for _attr, _f in list(vars(Value).items()):
-    if getattr(_f, "__module__", None) == __name__ and getattr(_f, "__name__", _attr) != _attr:
-        _f.__name__ = _attr  # "__add__", not the primitive's "add"
-        _f.__qualname__ = f"Value.{_attr}"
+    if hasattr(_f, "made_from"):
+        _rename(_attr, _f)
 
 # Every primitive but the n-ary sum as a function of Values, made once: ``apply`` dispatches here.
 _EAGER: dict[str, Callable[..., Value]] = {
-    p.name: _param(p) if p.param is not None else _unary(p) if p.arity == 1 else _binary(p)
-    for p in PRIMITIVES.values() if p.arity != -1
+    p.name: _compile(p) for p in PRIMITIVES.values() if p.arity != -1
 }
-_pow = _EAGER[POW.name]
-_vpow = _EAGER[VPOW.name]
+
+
+def _recompile(p: Primitive) -> None:
+    """Compile every method made from ``p`` again: one of its rules was just replaced."""
+    for attr, f in list(vars(Value).items()):
+        spec = getattr(f, "made_from", None)
+        if spec is not None and spec[0] is p:
+            method = _compile(*spec)
+            _rename(attr, method)
+            setattr(Value, attr, method)
+    if PRIMITIVES.get(p.name) is p:
+        _EAGER[p.name] = _compile(p)
+
+
+Primitive.on_rule_change.append(_recompile)
+
 
 def apply(name: str, *operands: Operand, param: float | None = None) -> Value:
     """Apply the primitive called ``name`` to Values or numbers: ``apply("tanh", x)``."""
