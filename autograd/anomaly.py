@@ -213,7 +213,7 @@ def checked_backward(root: Value, grad: Any = 1.0) -> None:
     root.grad += grad
     for node in order:
         g = node.grad
-        for i, (p, local) in enumerate(zip(node.parents, node.local_grads)):
+        for i, (p, local) in enumerate(node.edges()):
             c = local * g
             if not math.isfinite(c):
                 check_contribution(node, i, local, g, c)

@@ -64,7 +64,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any],
         if threading.get_ident() != me:
             return
         total = None
-        for p, local in zip(node.parents, node.local_grads):
+        for p, local in node.edges():
             t = tan.get(p)
             if t is not None:
                 total = local * t if total is None else total + local * t

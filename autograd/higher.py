@@ -225,7 +225,7 @@ def _float_grads(order: list[Value], inputs: Sequence[Value], seed: float) -> tu
     grads: dict[Value, float] = {order[0]: seed}
     for node in order:
         g = grads.get(node, 0.0)
-        for p, local in zip(node.parents, node.local_grads):
+        for p, local in node.edges():
             grads[p] = grads.get(p, 0.0) + local * g
     return tuple(float(grads.get(x, 0.0)) for x in inputs)
 

@@ -73,7 +73,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
     index = 0
     for node in reverse_order(root):
         upstream = grads.get(node, 0.0)
-        for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+        for i, (parent, local) in enumerate(node.edges()):
             lf = _float(local)
             before = grads.get(parent, 0.0)
             contribution = lf * upstream

@@ -447,7 +447,7 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
             edges.append(f"\tv{i}op -> v{i}" + _attrs(
                 color=HIGHLIGHT if i in path else None,
                 penwidth="2" if i in path else None) + "\n")
-        for j, (p, local) in enumerate(zip(v.parents, v.local_grads)):
+        for j, (p, local) in enumerate(v.edges()):
             pi = ids[p]
             src_box = layout.box_of[pi]
             src = f"g{src_box}" if src_box >= 0 else f"v{pi}"

@@ -168,7 +168,7 @@ def minimal_dot(root: Value) -> str:
         lines.append(f'  n{i} [label="{{{name.strip() or "const"} | data {v.data:.4g} | '
                      f'grad {float(v.grad):.4g}}}"];')
     for v, i in ids.items():
-        for p, local in zip(v.parents, v.local_grads):
+        for p, local in v.edges():
             lines.append(f'  n{ids[p]} -> n{i} [label="{float(local):.3g}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"

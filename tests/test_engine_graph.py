@@ -86,6 +86,9 @@ def test_parents_and_local_grads_are_ordered_views_of_the_edges():
     for terms in ([h], [h, x], [h, x, w], [x, h, x, w * x, h]):  # one, two and n operands
         s = Value.sum(terms)
         assert s.parents == tuple(terms) and s.local_grads == (1.0,) * len(terms)
+        assert s.edges() == tuple(zip(s.parents, s.local_grads))
+    assert x.edges() == () and h.edges() == ((x, h.local_grads[0]),)
+    assert (w / x).edges() == ((w, 0.5), (x, 0.75))
     with pytest.raises(AttributeError):
         h.parents = ()  # type: ignore[misc]
 
