@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from . import anomaly as _anomaly
@@ -176,3 +177,23 @@ def _clear_pending(root: Value) -> None:
             if p not in seen:
                 seen.add(p)
                 stack.append(p)
+
+
+def _warm_up() -> None:
+    """Run the traversals a few times on a tiny graph, once, when the package loads.
+
+    CPython 3.11 specializes a function's bytecode only after its eighth call, however long the
+    first calls run, so a fresh process's first seven backward passes ran at half speed (10 ms
+    against 5 ms on a 20,000-node DAG; 3.10, 3.12 and 3.13 show no such step).
+    """
+    from .value import Value
+
+    x = Value(0.5)
+    y = x * x + x.tanh()
+    for _ in range(8):
+        _propagate(y, 1.0)
+        reverse_order(y)
+
+
+if sys.version_info[:2] == (3, 11):
+    _warm_up()
