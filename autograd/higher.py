@@ -160,9 +160,10 @@ def _grad_graph(order: list[Value], seed: Any, targets: set[Value] | None) -> di
             grads[node] = g
             if checking:
                 anomaly.check_grad(node, g)
-            if not node.parents or (keep is not None and node not in keep):
+            parents = node.parents
+            if not parents or (keep is not None and node not in keep):
                 continue
-            for i, (p, local) in enumerate(zip(node.parents, local_values(node))):
+            for i, (p, local) in enumerate(zip(parents, local_values(node))):
                 if keep is not None and p not in keep:
                     continue
                 c = _scale(local, g)
