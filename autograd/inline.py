@@ -5,8 +5,9 @@ building a node. Each rule in ``ops.py`` is a one-expression lambda, so its body
 pasted into the method: ``inline(TANH.partials, ["m", "x", "y"])`` gives ``(1.0 - y * y,)``
 with the lambda's parameters renamed to the method's locals and every backend function
 ``m.tanh`` bound to the float backend's own function. The rule is still the one written in
-the table; nothing is derived by hand. When a rule's source cannot be read back (not a lambda,
-or not the only lambda on its line), the expression is simply the call.
+the table; nothing is derived by hand, and the source found for a rule is compiled again and
+checked against the rule's bytecode before it is used. When a rule's source cannot be read back
+(not a lambda, not the only lambda on its line, or changed since), the expression is the call.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import builtins
 import copy
 import linecache
 from collections.abc import Callable, Sequence
+from types import CodeType
 from typing import Any
 
 COMPILED = "<autograd compiled: "
@@ -64,11 +66,23 @@ def _lambda_of(rule: Callable[..., Any]) -> ast.Lambda | None:
     code = getattr(rule, "__code__", None)
     if code is None or code.co_name != "<lambda>" or rule.__closure__:
         return None
-    found = _lambdas(code.co_filename).get(code.co_firstlineno, [])
-    if len(found) != 1:
-        return None
-    params = [a.arg for a in found[0].args.args]  # the source still says what was compiled?
-    return found[0] if params == list(code.co_varnames[:code.co_argcount]) else None
+    for fresh in (False, True):  # the file may have changed since it was read: read it again
+        if fresh:
+            linecache.checkcache(code.co_filename)
+            _LAMBDAS.pop(code.co_filename, None)
+        found = _lambdas(code.co_filename).get(code.co_firstlineno, [])
+        if len(found) == 1 and _compiles_to(found[0], code):
+            return found[0]
+    return None
+
+
+def _compiles_to(lam: ast.Lambda, code: CodeType) -> bool:
+    """Whether this source is the rule's own: compiled again, it gives the same bytecode."""
+    expression = ast.fix_missing_locations(ast.Expression(body=copy.deepcopy(lam)))
+    outer = compile(expression, code.co_filename, "eval")
+    again = next(c for c in outer.co_consts if isinstance(c, CodeType))
+    return (again.co_code, again.co_consts, again.co_names, again.co_varnames) == (
+        code.co_code, code.co_consts, code.co_names, code.co_varnames)
 
 
 _LAMBDAS: dict[str, dict[int, list[ast.Lambda]]] = {}

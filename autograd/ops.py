@@ -53,9 +53,12 @@ class Primitive:
     """Called with the primitive after its forward or partials is replaced (the eager engine
     compiles its Value methods from the rules, and compiles them again then)."""
 
+    def __post_init__(self) -> None:
+        self._made = True
+
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        if name in ("forward", "partials") and "partials" in self.__dict__:  # not in __init__
+        if name in ("forward", "partials") and self.__dict__.get("_made"):  # not in __init__
             for callback in Primitive.on_rule_change:
                 callback(self)
 

@@ -71,3 +71,23 @@ def test_inline_declines_what_it_cannot_paste_safely():
     # Parameters are renamed to the method's names, simultaneously.
     expr, env = inline(lambda m, y, x: m.exp(y) * x, ["m", "x", "y"], "CALL", ops.FLOAT, set())
     assert expr == "_m_exp(x) * y" and env == {"_m_exp": math.exp}
+
+
+def test_a_source_that_no_longer_matches_the_rule_is_not_pasted(tmp_path, monkeypatch):
+    """Edited after import, the file's line is another expression: the rule is called instead."""
+    import importlib
+
+    path = tmp_path / "myrules.py"
+    path.write_text("rule = lambda m, x, y: (2.0 * y,)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rule = importlib.import_module("myrules").rule
+    assert inline(rule, ["m", "x", "y"], "CALL", ops.FLOAT, set()) == ("(2.0 * y,)", {})
+    path.write_text("rule = lambda m, x, y: (3.0 * y,)\n")  # same line, same parameters
+    import linecache
+
+    import autograd.inline
+
+    linecache.clearcache()  # as if the file were read for the first time now
+    autograd.inline._LAMBDAS.clear()
+    assert inline(rule, ["m", "x", "y"], "CALL", ops.FLOAT, set()) == ("CALL", {})
+    assert rule(None, 0.0, 5.0) == (10.0,)  # the function still computes what it was made from
