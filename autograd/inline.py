@@ -56,8 +56,6 @@ def inline(rule: Callable[..., Any], args: Sequence[str], call: str, backend: An
             env[node.id] = getattr(builtins, node.id)
         else:
             return call, {}
-    if set(env) & taken:
-        return call, {}
     return ast.unparse(body), env
 
 

@@ -218,9 +218,17 @@ _TAKEN = {"self", "other", "a", "b", "x", "x1", "x2", "c", "y", "out", "p", "m",
           "DomainError", "_new", "_const", "_observe", "_special", "_ieee", "method"}
 
 
+_MADE: dict[tuple[Primitive, bool, float | None], Callable[..., Value]] = {}
+"""Each method compiled so far, by what it was made from: ``x + y`` and ``apply("add", x, y)``
+share one function."""
+
+
 def _compile(p: Primitive, reflected: bool = False, default: float | None = None
              ) -> Callable[..., Value]:
     """The Value method for primitive ``p`` (``other op self`` when ``reflected``)."""
+    made = _MADE.get((p, reflected, default))
+    if made is not None:
+        return made
     if p.param is not None:
         xs, ys, operands = ["x", "c"], ["x", "y", "c"], "(self,)"
     elif p.arity == 2:
@@ -255,6 +263,7 @@ def _compile(p: Primitive, reflected: bool = False, default: float | None = None
     method.__name__ = method.__qualname__ = p.name  # renamed after its attribute below Value
     method.__doc__ = p.doc
     method.made_from = (p, reflected, default)  # type: ignore[attr-defined]
+    _MADE[p, reflected, default] = method
     return method
 
 
@@ -508,6 +517,8 @@ _EAGER: dict[str, Callable[..., Value]] = {
 
 def _recompile(p: Primitive) -> None:
     """Compile every method made from ``p`` again: one of its rules was just replaced."""
+    for spec in [spec for spec in _MADE if spec[0] is p]:
+        del _MADE[spec]
     for attr, f in list(vars(Value).items()):
         spec = getattr(f, "made_from", None)
         if spec is not None and spec[0] is p:
