@@ -517,8 +517,8 @@ _EAGER: dict[str, Callable[..., Value]] = {
 
 def _recompile(p: Primitive) -> None:
     """Compile every method made from ``p`` again: one of its rules was just replaced."""
-    for spec in [spec for spec in _MADE if spec[0] is p]:
-        del _MADE[spec]
+    for made in [made for made in _MADE if made[0] is p]:
+        del _MADE[made]
     for attr, f in list(vars(Value).items()):
         spec = getattr(f, "made_from", None)
         if spec is not None and spec[0] is p:
