@@ -1,13 +1,23 @@
 """edgegrad's engine: scalar reverse-mode automatic differentiation with the local derivative
-recorded on every edge of the graph."""
+recorded on every edge of the graph.
 
+The modules, in the order they import each other: ``ops`` (the primitive table) and
+``backends`` (floats, numpy arrays, Values), ``value`` (the node), ``backward`` (topological
+order and the chain rule), ``anomaly``, ``higher`` and ``forward`` (optional transforms),
+``functional`` and ``check`` (what users call), then ``expr``, ``viz``, ``steps``, ``player``
+and the compiled tape (``program``, ``replay``, ``tape``).
+"""
+
+# isort: off  (imported in the layers' own order, so the first import is the bottom layer)
 from .anomaly import AnomalyError, detect_anomaly, first_nonfinite
 from .backward import backward, reverse_order, toposort
 from .check import GradCheckReport, GradientCheckError, check_grads, numerical_grad
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
 from .ops import ACTIVATIONS, PRIMITIVES, Primitive
-from .value import DomainError, Value, apply, capture, is_grad_enabled, no_grad
+from .value import DomainError, Value, apply, capture, is_grad_enabled, no_grad, watch
 from .viz import draw, save, to_dot
+
+# isort: on
 
 __version__ = "0.1.0"
 
@@ -18,7 +28,7 @@ __all__ = [
     "ACTIVATIONS", "ENGINE", "PRIMITIVES", "__version__",
     "DomainError", "GradCheckReport", "GradientCheckError", "Primitive", "Value",
     "apply", "backward", "capture", "check_grads", "grad", "is_grad_enabled", "no_grad",
-    "numerical_grad", "reverse_order", "toposort", "value_and_grad",
+    "numerical_grad", "reverse_order", "toposort", "value_and_grad", "watch",
     "AnomalyError", "detect_anomaly", "first_nonfinite", "gradients", "hessian", "hvp",
     "jacobian", "jvp",
     "draw", "save", "to_dot",

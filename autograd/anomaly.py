@@ -4,7 +4,7 @@ Inside ``detect_anomaly()`` every new op node remembers the line of user code th
 its forward result is checked, and backward checks every edge's contribution
 ``local * upstream``. The first non-finite one raises ``AnomalyError`` naming the op, its
 operands (with labels) and that line. Outside the block nothing is recorded or checked: node
-creation pays one falsy check (the engine's ``_special`` flag) and backward one attribute read.
+creation pays one falsy check and backward one attribute read (``value.watch``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from . import value as _value
-from .inline import COMPILED
-from .value import Value
+from .backward import reverse_order
+from .value import Value, building_gradients, describe, watch
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -39,14 +38,10 @@ class Site:
 
 class _State(threading.local):
     depth: int = 0
-    suspended: int = 0
     sites: dict[Value, Site] | None = None
 
 
 _state = _State()
-checking = 0
-"""Non-zero while some thread has ``detect_anomaly()`` open; backward reads it once per call."""
-_checking_lock = threading.Lock()
 
 
 class AnomalyError(FloatingPointError):
@@ -67,14 +62,8 @@ class AnomalyError(FloatingPointError):
         super().__init__(f"{message}\n  {what} was {where}")
 
 
-def _describe(v: Any) -> str:
-    if isinstance(v, Value):
-        return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
-    return repr(v)
-
-
 def _call(node: Value) -> str:
-    args = ", ".join(_describe(p) for p in node.parents)
+    args = ", ".join(describe(p) for p in node.parents)
     if node.arg is not None:
         args += f", {node.arg!r}"
     return f"{node.op}({args})"
@@ -86,7 +75,7 @@ _in_package: dict[str, bool] = {}  # co_filename -> inside autograd/? (abspath i
 def _inside(filename: str) -> bool:
     known = _in_package.get(filename)
     if known is None:
-        known = _in_package[filename] = filename.startswith(COMPILED) or (
+        known = _in_package[filename] = (
             os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR)
     return known
 
@@ -112,16 +101,6 @@ def is_active() -> bool:
     return _state.depth > 0
 
 
-@contextmanager
-def suspended() -> Iterator[None]:
-    """Do not check forward results in this block (higher-order backward checks edges itself)."""
-    _state.suspended += 1
-    try:
-        yield
-    finally:
-        _state.suspended -= 1
-
-
 def _forward_origin(node: Value) -> bool:
     """A non-finite result that this op made, rather than passed on from an operand."""
     y = node.data
@@ -138,89 +117,55 @@ def detect_anomaly() -> Iterator[None]:
     operand is finite: the op that created the bad number, not the ones that pass it on.
     Applies to the current thread; nodes made inside the block remember their line of code.
     """
-    global checking
-    me = threading.get_ident()
     state = _state
     if state.depth == 0:
         state.sites = {}
     sites = state.sites
     assert sites is not None
 
-    def hook(node: Value) -> None:
-        if threading.get_ident() != me:
-            return
+    def on_node(node: Value) -> None:
         site = _user_site()
         sites[node] = site
-        if not state.suspended and not math.isfinite(node.data) and _forward_origin(node):
+        if (not building_gradients() and not math.isfinite(node.data)
+                and _forward_origin(node)):
             raise AnomalyError("forward", node,
                                f"forward of {node.op} produced {node.data!r}: "
                                f"{_call(node)} = {node.data!r}", site)
 
     state.depth += 1
-    with _checking_lock:
-        checking += 1
-    _value._node_hooks.append(hook)
-    _value._open_special(1)
     try:
-        yield
+        with watch(on_node=on_node, on_edge=check_edge):
+            yield
     finally:
-        _value._open_special(-1)
-        _value._node_hooks.remove(hook)
-        with _checking_lock:
-            checking -= 1
         state.depth -= 1
         if state.depth == 0:
             state.sites = None
 
 
-def check_contribution(node: Value, i: int, local: Any, upstream: Any, contribution: Any) -> None:
-    """Raise if the edge node -> parents[i] sends a non-finite ``local * upstream`` back."""
-    c = float(contribution)
-    if math.isfinite(c):
-        return
-    parent = node.parents[i]
-    which = f"operand {i} ({_describe(parent)})" if len(node.parents) > 1 else _describe(parent)
-    raise AnomalyError(
-        "backward", node,
-        f"backward of {node.op} produced {c!r} for {which}: local derivative "
-        f"{float(local)!r} * upstream gradient {float(upstream)!r} = {c!r}; the node is "
-        f"{_call(node)} = {node.data!r}",
-        site_of(node))
+def check_edge(node: Value, i: int, parent: Value, local: Any, upstream: Any) -> None:
+    """Raise before the edge node -> parent (operand ``i``) adds a non-finite value to a grad.
 
-
-def check_grad(node: Value, grad: Any) -> None:
-    """Raise if a node's summed gradient is non-finite though each contribution was finite."""
-    g = float(grad)
-    if not math.isfinite(g):
+    Either the contribution ``local * upstream`` is itself NaN or infinite, or it is finite and
+    the parent's summed gradient overflows with it.
+    """
+    c = float(local) * float(upstream)
+    if not math.isfinite(c):
+        which = (f"operand {i} ({describe(parent)})" if len(node.parents) > 1
+                 else describe(parent))
         raise AnomalyError(
             "backward", node,
-            f"the gradient reaching {_describe(node)} summed to {g!r} (overflow); the node is "
-            f"{_call(node) if node.parents else 'a leaf'}",
+            f"backward of {node.op} produced {c!r} for {which}: local derivative "
+            f"{float(local)!r} * upstream gradient {float(upstream)!r} = {c!r}; the node is "
+            f"{_call(node)} = {node.data!r}",
             site_of(node))
-
-
-def checked_backward(root: Value, grad: Any = 1.0) -> None:
-    """The plain backward pass with every edge's contribution checked (same grad lifetime)."""
-    from .backward import reverse_order
-
-    order = reverse_order(root)
-    if not math.isfinite(float(grad)):
-        raise AnomalyError("backward", root, f"backward was seeded with the non-finite gradient "
-                           f"{grad!r}", site_of(root))
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad += grad
-    for node in order:
-        g = node.grad
-        for i, (p, local) in enumerate(node.edges()):
-            c = local * g
-            if not math.isfinite(c):
-                check_contribution(node, i, local, g, c)
-            before = p.grad
-            p.grad = before + c
-            if not math.isfinite(p.grad) and math.isfinite(before):
-                check_grad(p, p.grad)
+    before = float(parent.grad)
+    total = before + c
+    if math.isfinite(before) and not math.isfinite(total):
+        raise AnomalyError(
+            "backward", parent,
+            f"the gradient reaching {describe(parent)} summed to {total!r} (overflow); the node "
+            f"is {_call(parent) if parent.parents else 'a leaf'}",
+            site_of(parent))
 
 
 def first_nonfinite(root: Value) -> Value | None:
@@ -230,8 +175,6 @@ def first_nonfinite(root: Value) -> Value | None:
     Otherwise gradients: the earliest node in backward order whose grad is non-finite (the
     op that sent it is one of that node's consumers).
     """
-    from .backward import reverse_order
-
     order = reverse_order(root)
     for node in reversed(order):
         if not math.isfinite(node.data):

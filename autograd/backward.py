@@ -1,14 +1,11 @@
-"""Topological order and the backward pass: iterative, deterministic, edge by edge."""
+"""The backward pass: topologically sort the graph, then apply the chain rule edge by edge."""
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import anomaly as _anomaly
-
-if TYPE_CHECKING:
-    from .value import Value
+from .ops import PRIMITIVES
+from .value import VALUE_MATH, DomainError, EdgeHook, Value, edge_hooks, recording
 
 
 def reverse_order(root: Value) -> list[Value]:
@@ -18,33 +15,25 @@ def reverse_order(root: Value) -> list[Value]:
     release a node once all of them are processed. No recursion (a million-deep chain is fine)
     and no hashing order: the same graph always gives the same list. ``root`` comes first.
     """
-    # Each node's operands are read straight from its slots, (_a, _b) with None for a missing
-    # one (see Value): the ``parents`` view costs a call per node, a third of this function.
-    pending: dict[Value, int] = {root: 0}
+    consumers: dict[Value, int] = {root: 0}
     stack = [root]
     while stack:
         node = stack.pop()
-        for p in (node._a, node._b) if node._rest is None else node.parents:
-            if p is None:
-                break
-            n = pending.get(p)
-            if n is None:
-                pending[p] = 1
-                stack.append(p)
+        for parent in node.parents:
+            if parent in consumers:
+                consumers[parent] += 1
             else:
-                pending[p] = n + 1
+                consumers[parent] = 1
+                stack.append(parent)
     order = []
     ready = [root]
     while ready:
         node = ready.pop()
         order.append(node)
-        for p in (node._a, node._b) if node._rest is None else node.parents:
-            if p is None:
-                break
-            n = pending[p] - 1
-            pending[p] = n
-            if n == 0:
-                ready.append(p)
+        for parent in node.parents:
+            consumers[parent] -= 1
+            if consumers[parent] == 0:
+                ready.append(parent)
     return order
 
 
@@ -58,142 +47,141 @@ def toposort(root: Value) -> list[Value]:
 def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     """Apply the chain rule from ``root`` back to the leaves (what ``Value.backward`` runs).
 
-    Interior grads are reset first and leaves accumulate (see ``Value.backward``). Each edge
-    does exactly ``parent.grad += local * node.grad``. With ``create_graph`` the grads are
-    built as differentiable Values (``higher.py``). ``reverse_order(root)`` is the order used.
-    """
-    if create_graph:
-        from .higher import backward_graph
+    Every node is visited after all the nodes that consume it, so its grad is complete when
+    its turn comes; then each of its edges sends ``local * node.grad`` back to the parent.
+    Interior grads are reset first and leaves accumulate (see ``Value.backward``).
 
-        backward_graph(root, grad)
-    elif _anomaly.checking and _anomaly.is_active():  # one global read when anomaly mode is off
-        _anomaly.checked_backward(root, grad)
-    else:
+    With ``create_graph`` each local derivative is the primitive's partials rule evaluated on
+    Values (``differentiable_edges``), so every grad is a graph that can be differentiated again.
+    ``watch(on_edge=...)`` hooks (anomaly detection) see every edge before it is added. Without
+    either, ``_propagate`` runs the same chain rule in the same order, written for speed.
+    """
+    hooks = edge_hooks()
+    if not create_graph and not hooks:
         _propagate(root, grad)
+        return
+    order = reverse_order(root)
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    if create_graph:
+        _backward_graph(order, grad, hooks)
+        return
+    root.grad += grad
+    for node in order:
+        for i, (parent, local) in enumerate(node.edges()):
+            for hook in hooks:
+                hook(node, i, parent, local, node.grad)
+            parent.grad += local * node.grad
 
 
 def _propagate(root: Value, grad: Any) -> None:
-    """The plain float backward (no anomaly check, no graph of grads).
+    """``backward``'s chain rule for floats, without hooks: the same order, hence the same sums.
 
-    reverse_order's two passes with the grad reset folded into the first and the chain rule
-    into the second: a node is released only after all its consumers sent their share, so
-    its grad is complete when it is popped. Same order, hence the same sums, as reverse_order.
-    The consumer counts live in each interior node's ``_pending`` slot (0 at rest) rather than
-    in a dict keyed by node, and leaves are never counted: they only accumulate.
+    It does what this does, in half the time::
 
-    Edges are read from the node's slots (see Value): the first two inline, in a loop that
-    runs once or twice, then an n-ary node's further edges. Building ``parents`` tuples, or a
-    helper call per edge, would cost about as much as the edge's own work.
+        order = reverse_order(root)
+        for node in order:
+            if node.parents:
+                node.grad = 0.0
+        root.grad += grad
+        for node in order:
+            for parent, local in node.edges():
+                parent.grad += local * node.grad
+
+    Each interior node counts its consumers in its own ``_pending`` slot (0 at rest) instead of
+    in a dict, leaves are never counted (they only accumulate), and a node is released to the
+    chain rule when its last consumer has sent its share, which is reverse_order's order.
     """
-    interior = 0
+    stack = [root]
     try:
-        stack = [root]
-        while stack:
+        while stack:  # count consumers and reset interior grads
             node = stack.pop()
-            p = node._a
-            b = node._b
-            while p is not None:  # operand 0, then operand 1
-                if p._a is not None:
-                    n = p._pending
-                    if n:
-                        p._pending = n + 1
-                    else:
-                        p._pending = 1
-                        p.grad = 0.0
-                        stack.append(p)
-                        interior += 1
-                p, b = b, None
-            if node._rest is not None:
-                interior += _count_rest(node._rest[0], stack)
+            for parent in (node._a, node._b) if node._rest is None else node.parents:
+                if parent is None or parent._a is None:  # no operand, or a leaf
+                    continue
+                n = parent._pending
+                if n == 0:
+                    parent.grad = 0.0
+                    stack.append(parent)
+                parent._pending = n + 1
         if root._a is not None:
             root.grad = 0.0
         root.grad += grad
         ready = [root]
-        while ready:
+        while ready:  # the chain rule, each node once all its consumers are done
             node = ready.pop()
             g = node.grad
-            p = node._a
-            local = node._da
-            b = node._b
-            while p is not None:  # operand 0, then operand 1
-                p.grad += local * g
-                n = p._pending
-                if n == 1:
-                    p._pending = 0
-                    ready.append(p)
-                    interior -= 1
-                elif n:
-                    p._pending = n - 1
-                p, local, b = b, node._db, None
-            if node._rest is not None:
-                interior -= _release_rest(node._rest, g, ready)
-    except BaseException:
-        _clear_pending(root)
+            for parent, local in node.edges():
+                parent.grad += local * g
+                n = parent._pending
+                if n:  # an interior parent: released when its last consumer is done
+                    parent._pending = n - 1
+                    if n == 1:
+                        ready.append(parent)
+    except BaseException:  # an interrupt mid-pass: put every count back to 0
+        for node in reverse_order(root):
+            node._pending = 0
         raise
-    if interior:  # not every node was released (a cycle, or another thread in the same graph)
-        _clear_pending(root)
 
 
-def _count_rest(parents: tuple[Value, ...], stack: list[Value]) -> int:
-    """_propagate's counting for an n-ary node's edges past the second; returns nodes found."""
-    found = 0
-    for p in parents:
-        if p._a is not None:
-            n = p._pending
-            if n:
-                p._pending = n + 1
-            else:
-                p._pending = 1
-                p.grad = 0.0
-                stack.append(p)
-                found += 1
-    return found
+# ---------------------------------------------------------------------------------------------
+# create_graph: the same chain rule with Values for local derivatives and grads.
 
 
-def _release_rest(rest: tuple[tuple[Value, ...], tuple[Any, ...]], g: Any,
-                  ready: list[Value]) -> int:
-    """_propagate's chain rule for an n-ary node's edges past the second; returns releases."""
-    released = 0
-    for p, local in zip(*rest):
-        p.grad += local * g
-        n = p._pending
-        if n == 1:
-            p._pending = 0
-            ready.append(p)
-            released += 1
-        elif n:
-            p._pending = n - 1
-    return released
+def differentiable_edges(node: Value) -> tuple[tuple[Value, Any], ...]:
+    """(parent, d(node)/d(parent)) for each edge, the derivative built as a Value.
 
-
-def _clear_pending(root: Value) -> None:
-    """Put every count back to 0, whatever state an interrupted pass left them in."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        node._pending = 0
-        for p in node.parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-
-
-def _warm_up() -> None:
-    """Run the traversals a few times on a tiny graph, once, when the package loads.
-
-    CPython 3.11 specializes a function's bytecode only after its eighth call, however long the
-    first calls run, so a fresh process's first seven backward passes ran at half speed (10 ms
-    against 5 ms on a 20,000-node DAG; 3.10, 3.12 and 3.13 show no such step).
+    The node's partials rule from the table, evaluated with the Value backend. Entries that the
+    rule returns as numbers (add's 1, sub's -1) stay numbers: they are constants. At a domain
+    edge where the derivative is infinite (sqrt'(0)) the rule cannot be evaluated on Values;
+    the recorded float derivatives are used instead.
     """
-    from .value import Value
+    parents = node.parents
+    if not parents:
+        return ()
+    p = PRIMITIVES.get(node.op)
+    if p is None:
+        raise ValueError(
+            f"create_graph=True re-evaluates each node's partials rule from the primitive table, "
+            f"but this node's op {node.op!r} is not in it (known: {', '.join(sorted(PRIMITIVES))})")
+    try:
+        locals_ = tuple(p.run_partials(VALUE_MATH, parents, node, node.arg))
+    except DomainError:  # the first derivative is infinite here: nothing finite to differentiate
+        locals_ = node.local_grads
+    return tuple(zip(parents, locals_))
 
-    x = Value(0.5)
-    y = x * x + x.tanh()
-    for _ in range(8):
-        _propagate(y, 1.0)
-        reverse_order(y)
+
+def scaled(local: Any, upstream: Any) -> Any:
+    """``local * upstream``, without a node when ``local`` is exactly 1 or -1 (add's, sub's)."""
+    if type(local) is float:
+        if local == 1.0:
+            return upstream
+        if local == -1.0:
+            return -upstream
+    return local * upstream
 
 
-if sys.version_info[:2] == (3, 11):
-    _warm_up()
+def accumulate(total: Any, contribution: Any) -> Any:
+    """``total + contribution``, without a node when ``total`` is still the float 0."""
+    if type(total) is float and total == 0.0:
+        return contribution
+    return total + contribution
+
+
+def _backward_graph(order: list[Value], grad: Any, hooks: tuple[EdgeHook, ...]) -> None:
+    """The chain rule with differentiable edges. Interior grads were reset to 0.0 by the caller;
+    leaves accumulate. The nodes built here are recorded even inside ``no_grad()``:
+    create_graph asks for exactly that graph."""
+    root = order[0]
+    with recording(gradients=True):
+        root.grad = accumulate(root.grad, grad)
+        for node in order:
+            g = node.grad
+            for i, (parent, local) in enumerate(differentiable_edges(node)):
+                for hook in hooks:
+                    hook(node, i, parent, local, g)
+                parent.grad = accumulate(parent.grad, scaled(local, g))
+    for node in order:
+        if not isinstance(node.grad, Value):
+            node.grad = Value(node.grad)

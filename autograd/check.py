@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .functional import hessian
 from .value import Value, no_grad
 
 
@@ -96,8 +97,6 @@ def _first_grads(f: Callable[..., Value], point: Sequence[float]) -> list[float]
 def _second_rows(f: Callable[..., Value], point: list[float], names: list[str], eps: float,
                  atol: float, rtol: float) -> list[GradCheckRow]:
     """d2f/dxi dxj from create_graph against central differences of the first derivative."""
-    from .functional import hessian
-
     n = len(point)
     analytical = hessian(f, tuple(range(n)))(*point)
     columns = []  # columns[j][i] = (df/dxi at x + eps e_j - at x - eps e_j) / (2 eps)

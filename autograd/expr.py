@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Union
 
-from .value import DomainError, Value
+from .ops import PRIMITIVES, Primitive
+from .value import DomainError, Value, apply
 
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "ExpressionError", "parse"]
 
@@ -23,20 +24,33 @@ MAX_LENGTH = 1000
 LABEL_LENGTH = 30
 """Sub-expressions up to this long label their node (``a+2*b``); longer ones stay unlabelled."""
 
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "softplus": Value.softplus,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "abs": Value.__abs__,
-}
-"""The functions an expression may call; ``leaky_relu(x, 0.1)`` also takes a number slope."""
+
+def _is_function(p: Primitive) -> bool:
+    """Whether an expression calls ``p`` by name: a unary primitive that is not an operator."""
+    return p.arity == 1 and p.symbol is None
+
+
+class _Functions(Mapping[str, Primitive]):
+    """The primitives ``_is_function`` selects, read from the table at each use."""
+
+    def __getitem__(self, name: str) -> Primitive:
+        p = PRIMITIVES[name]
+        if not _is_function(p):
+            raise KeyError(name)
+        return p
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, p in PRIMITIVES.items() if _is_function(p))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+FUNCTIONS: Mapping[str, Primitive] = _Functions()
+"""The functions an expression may call, by name, in table order: every unary primitive that is
+not an operator (``exp``, ``tanh``, ``abs``, ...), so a new one in ``PRIMITIVES`` is callable at
+once. One with a static parameter takes it as a second, number argument: ``leaky_relu(x, 0.1)``."""
+
 
 _BINARY: dict[type, Callable[[Value, Value], Value]] = {
     ast.Add: lambda a, b: a + b,
@@ -74,8 +88,11 @@ _OPERATORS: dict[type, str] = {
     ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~", ast.Not: "not",
 }
 
-_ALLOWED = ("numbers, names, + - * / **, unary minus, parentheses and the functions "
+
+def _allowed() -> str:
+    return ("numbers, names, + - * / **, unary minus, parentheses and the functions "
             + ", ".join(FUNCTIONS))
+
 
 Operand = Union[Value, float, int]
 
@@ -231,7 +248,7 @@ def _children(node: ast.expr, source: str, env: Mapping[str, Value]) -> list[ast
         if isinstance(node.op, (ast.USub, ast.UAdd)):
             return [] if _literal(node, source) is not None else [node.operand]
         raise ExpressionError(f"the operator {_OPERATORS[type(node.op)]!r} is not allowed; "
-                              f"allowed: {_ALLOWED}", **where)
+                              f"allowed: {_allowed()}", **where)
     if isinstance(node, ast.BinOp):
         if type(node.op) in _BINARY:
             return [node.left, node.right]
@@ -241,12 +258,12 @@ def _children(node: ast.expr, source: str, env: Mapping[str, Value]) -> list[ast
             return [node.left, node.right]
         sym = _OPERATORS.get(type(node.op), type(node.op).__name__)
         hint = " (use / for division)" if sym in ("//", "%") else ""
-        raise ExpressionError(f"the operator {sym!r} is not allowed{hint}; allowed: {_ALLOWED}",
+        raise ExpressionError(f"the operator {sym!r} is not allowed{hint}; allowed: {_allowed()}",
                               **where)
     if isinstance(node, ast.Call):
         return _call_args(node, source)
     what = _REFUSED.get(type(node), f"{type(node).__name__} is")
-    raise ExpressionError(f"{what} not allowed; an expression may use only {_ALLOWED}", **where)
+    raise ExpressionError(f"{what} not allowed; an expression may use only {_allowed()}", **where)
 
 
 def _call_args(node: ast.Call, source: str) -> list[ast.expr]:
@@ -264,16 +281,20 @@ def _call_args(node: ast.Call, source: str) -> list[ast.expr]:
     for a in node.args:
         if isinstance(a, ast.Starred):
             raise ExpressionError("starred arguments are not allowed", **_where(a, source))
-    if name == "leaky_relu":
-        if len(node.args) not in (1, 2):
-            raise ExpressionError(f"leaky_relu takes x and an optional number slope; got "
-                                  f"{len(node.args)} arguments", **where)
-        if len(node.args) == 2 and _literal(node.args[1], source) is None:
-            raise ExpressionError("leaky_relu's slope must be a number",
-                                  **_where(node.args[1], source))
-    elif len(node.args) != 1:
-        raise ExpressionError(f"{name} takes exactly one argument; got {len(node.args)}",
-                              **where)
+    p = FUNCTIONS[name]
+    if p.param is None:
+        if len(node.args) != 1:
+            raise ExpressionError(f"{name} takes exactly one argument; got {len(node.args)}",
+                                  **where)
+        return [node.args[0]]
+    optional = p.default is not None
+    counts = (1, 2) if optional else (2,)
+    if len(node.args) not in counts:
+        raise ExpressionError(f"{name} takes x and {'an optional' if optional else 'a'} number "
+                              f"{p.param}; got {len(node.args)} arguments", **where)
+    if len(node.args) == 2 and _literal(node.args[1], source) is None:
+        raise ExpressionError(f"{name}'s {p.param} must be a number",
+                              **_where(node.args[1], source))
     return [node.args[0]]
 
 
@@ -315,11 +336,12 @@ def _apply(node: ast.expr, source: str, env: Mapping[str, Value],
                 return left ** done[id(node.right)]
             return _BINARY[type(node.op)](left, done[id(node.right)])
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            p = FUNCTIONS[node.func.id]
             x = done[id(node.args[0])]
-            if node.func.id == "leaky_relu" and len(node.args) == 2:
-                slope = _literal(node.args[1], source)
-                return x.leaky_relu(0.01 if slope is None else slope)
-            return FUNCTIONS[node.func.id](x)
+            if p.param is None:
+                return apply(p, x)
+            given = _literal(node.args[1], source) if len(node.args) == 2 else None
+            return apply(p, x, param=p.default if given is None else given)
     except DomainError as e:
         if _overflows(node, source, done):
             raise ExpressionError("the result of this power is too large for a float (it "

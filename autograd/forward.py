@@ -3,19 +3,17 @@
 Every node carries a tangent next to its value: ``tangent(y) = sum_i d(y)/d(x_i) * tangent(x_i)``,
 with d(y)/d(x_i) the local derivatives the primitive table's partials rule already recorded on
 the node's edges (evaluated on floats). The tangent is computed the moment each node is made,
-through the engine's node hook, so ``f`` is any ordinary function of Values.
+through ``watch(on_node=...)``, so ``f`` is any ordinary function of Values.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import value as _value
 from .higher import inner
-from .value import Value
+from .value import Value, watch
 
 
 def _primal(x: Any, i: int) -> Value:
@@ -58,11 +56,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any],
     tan: dict[Value, float] = {}
     for x, t in zip(xs, tangents):
         tan[x] = _tangent(t, len(tan))
-    me = threading.get_ident()
-
-    def hook(node: Value) -> None:
-        if threading.get_ident() != me:
-            return
+    def push_tangent(node: Value) -> None:
         total = None
         for p, local in node.edges():
             t = tan.get(p)
@@ -71,14 +65,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any],
         if total is not None:
             tan[node] = total
 
-    _value._node_hooks.append(hook)
-    _value._open_special(1)
-    try:
-        with inner():
-            out = f(*xs)
-    finally:
-        _value._open_special(-1)
-        _value._node_hooks.remove(hook)
+    with watch(on_node=push_tangent), inner():
+        out = f(*xs)
     name = getattr(f, "__name__", "f")
     if isinstance(out, Value):
         return out.data, float(tan.get(out, 0.0))

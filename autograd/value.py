@@ -1,42 +1,26 @@
-"""Value: a node of the computation graph. Its dunders only dispatch to the primitive table."""
+"""Value: a node of the computation graph. Its methods only dispatch to the primitive table.
+
+``x * y`` runs ``_binary(MUL, x, y)``: the table's forward rule gives the output, its partials
+rule the local derivative on each edge, and ``_node`` records both. That is the whole forward
+pass; ``Value.backward`` (in ``backward.py``) walks the recorded edges back.
+"""
 
 from __future__ import annotations
 
-import linecache
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
-from .inline import COMPILED, inline
-from .ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    EXP,
-    FLOAT,
-    LEAKY_RELU,
-    LOG,
-    MUL,
-    NEG,
-    PRIMITIVES,
-    RELU,
-    SIGMOID,
-    SIN,
-    SOFTPLUS,
-    SQRT,
-    SUB,
-    SUM,
-    TANH,
-    VPOW,
-    IEEEFloat,
-    Primitive,
-)
+from . import ops
+from .backends import FLOAT, ValueMath, ieee_partials
+from .ops import PRIMITIVES, SUM, Primitive
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
+NodeHook = Callable[["Value"], None]
+EdgeHook = Callable[["Value", int, "Value", Any, Any], None]
 
 
 class DomainError(ValueError):
@@ -45,57 +29,109 @@ class DomainError(ValueError):
     def __init__(self, op: Primitive, operands: tuple[Any, ...], param: Any = None) -> None:
         self.op = op.name
         self.operands = operands
-        shown = ", ".join(_describe(v) for v in operands)
+        shown = ", ".join(describe(v) for v in operands)
         if param is not None:
             shown += f", {op.param}={param!r}"
         super().__init__(f"{op.name}({shown}) is outside the domain of {op.name}: "
                          f"valid inputs are {op.domain}")
 
 
-def _describe(v: Any) -> str:
+def describe(v: Any) -> str:
+    """A Value's data, and its label if it has one, for error messages."""
     if isinstance(v, Value):
         return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
     return repr(v)
 
 
 # ---------------------------------------------------------------------------------------------
-# Grad mode. The hot path reads one module global, ``_special``: it is non-zero only while some
-# thread has a no_grad() or an observing context (anomaly detection) open, so the usual case
-# costs a single falsy check per op.
+# Watching the graph being built: grad mode and hooks, per thread. Node creation reads one
+# module global, ``_watched``: it is non-zero only while some thread has a ``no_grad()`` or a
+# ``watch()`` open, so the usual case costs one falsy check per op.
 
-class _Mode(threading.local):
+class _ThreadState(threading.local):
     grad_enabled: bool = True
+    node_hooks: tuple[NodeHook, ...] = ()
+    edge_hooks: tuple[EdgeHook, ...] = ()
+    building_gradients: bool = False
 
 
-_mode = _Mode()
-_special = 0
-_special_lock = threading.Lock()
-_node_hooks: list[Callable[[Value], None]] = []
-"""Called on every new op node while ``_special`` is set (anomaly detection registers here)."""
+_thread = _ThreadState()
+_watched = 0
+_watched_lock = threading.Lock()
 
 
-def _open_special(delta: int) -> None:
-    global _special
-    with _special_lock:
-        _special += delta
+def _add_watch(delta: int) -> None:
+    global _watched
+    with _watched_lock:
+        _watched += delta
+
+
+@contextmanager
+def watch(on_node: NodeHook | None = None, on_edge: EdgeHook | None = None) -> Iterator[None]:
+    """Call ``on_node(node)`` for each op node this thread makes inside the block, and
+    ``on_edge(node, i, parent, local, upstream)`` before each edge of a backward pass adds
+    ``local * upstream`` into ``parent.grad``.
+
+    The one mechanism behind ``capture``, forward mode (``jvp``) and anomaly detection. Blocks
+    nest; hooks run in the order their blocks were opened. A hook may raise to stop the op.
+    """
+    state = _thread
+    saved = (state.node_hooks, state.edge_hooks)
+    if on_node is not None:
+        state.node_hooks = (*state.node_hooks, on_node)
+    if on_edge is not None:
+        state.edge_hooks = (*state.edge_hooks, on_edge)
+    _add_watch(1)
+    try:
+        yield
+    finally:
+        _add_watch(-1)
+        state.node_hooks, state.edge_hooks = saved
+
+
+def edge_hooks() -> tuple[EdgeHook, ...]:
+    """The ``on_edge`` hooks open in this thread (backward reads them once per pass)."""
+    return _thread.edge_hooks
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Within this block (in this thread), results record no parents: they are leaves."""
-    previous = _mode.grad_enabled
-    _mode.grad_enabled = False
-    _open_special(1)
+    previous = _thread.grad_enabled
+    _thread.grad_enabled = False
+    _add_watch(1)
     try:
         yield
     finally:
-        _open_special(-1)
-        _mode.grad_enabled = previous
+        _add_watch(-1)
+        _thread.grad_enabled = previous
+
+
+@contextmanager
+def recording(gradients: bool = False) -> Iterator[None]:
+    """Record the graph in this block even inside ``no_grad()`` (this thread only).
+
+    ``gradients=True`` marks the nodes as a backward pass's gradients (``create_graph``):
+    anomaly detection checks them as backward contributions, not as forward ops.
+    """
+    state = _thread
+    previous = (state.grad_enabled, state.building_gradients)
+    state.grad_enabled = True
+    state.building_gradients = gradients or state.building_gradients
+    try:
+        yield
+    finally:
+        state.grad_enabled, state.building_gradients = previous
 
 
 def is_grad_enabled() -> bool:
     """Whether ops in this thread currently record the graph."""
-    return _mode.grad_enabled
+    return _thread.grad_enabled
+
+
+def building_gradients() -> bool:
+    """Whether this thread is building a backward pass's gradients (``create_graph=True``)."""
+    return _thread.building_gradients
 
 
 @contextmanager
@@ -103,187 +139,56 @@ def capture() -> Iterator[list[Value]]:
     """Collect, in creation order, every op node this thread makes inside the block.
 
     ``with capture() as nodes: y = neuron(x)`` lets a caller tag what a piece of code built
-    (nn uses it to group a neuron's nodes for drawings). Costs nothing when no block is open.
+    (nn uses it to group a neuron's nodes for drawings).
     """
     nodes: list[Value] = []
-    me = threading.get_ident()
-
-    def hook(v: Value) -> None:
-        if threading.get_ident() == me:
-            nodes.append(v)
-
-    _node_hooks.append(hook)
-    _open_special(1)
-    try:
+    with watch(on_node=nodes.append):
         yield nodes
-    finally:
-        _open_special(-1)
-        _node_hooks.remove(hook)
-
-
-def _observe(out: Value) -> None:
-    if not _mode.grad_enabled:
-        out.op = ""
-        out.arg = None
-        out._a = out._b = out._da = out._db = out._rest = None
-    for hook in _node_hooks:
-        hook(out)
 
 
 # ---------------------------------------------------------------------------------------------
-# Applying a primitive eagerly: forward on floats, partials recorded on the edges. Each Value
-# method is compiled from its Primitive: the source below with the rules' own expressions pasted
-# in (autograd/inline.py), so one op is one Python frame and no rule call. When a rule is
-# swapped on its Primitive (tests do, to prove a wrong derivative is caught), every method made
-# from it is compiled again, so the eager engine always runs the table's current rules.
-# ``inspect.getsource(Value.tanh)`` shows what a method was compiled to.
+# Building a node. A leaf is made by ``Value(...)``, an op's output by ``_node``; nowhere else.
 
 _new = object.__new__
+m = FLOAT
+"""The float backend, under the name the rules in ops.py give their backend: the generated
+methods below are those rules' own expressions."""
 
 
-def _ieee(rule: Callable[..., Any], *args: float) -> tuple[float, ...]:
-    # Only reached when a partials rule divided by zero at a domain edge (sqrt'(0)).
-    return tuple(float(v) for v in rule(FLOAT, *(IEEEFloat(a) for a in args)))
-
-
-# The method bodies, by kind. {operands} sets a and b for a binary op (which side is self),
-# {check} tests the domain where the float forward would not raise, {forward} and {partials}
-# are the rules as expressions.
-_UNARY = """\
-def method(self{default}):
-    x = self.data{coerce}{check}
-    try:
-        y = {forward}
-    except (ValueError, ArithmeticError):
-        raise DomainError(p, (self,){param}) from None
+def _node(op: str, data: float, arg: float | None, a: Value, da: Any,
+          b: Value | None = None, db: Any = None,
+          rest: tuple[tuple[Value, ...], tuple[Any, ...]] | None = None) -> Value:
+    """The output of op ``op``: its data and its edges, operand and local derivative each."""
     out = _new(Value)
-    out.data = y
+    out.data = data
     out.grad = 0.0
     out.label = None
-    out.op = {name!r}
-    out.arg = {arg}
-    out._pending = 0
-    out._a = self
-    out._b = out._db = out._rest = None
-    try:
-        (out._da,) = {partials}
-    except ZeroDivisionError:
-        (out._da,) = _ieee(p.partials, {partial_args})
-    if _special:
-        _observe(out)
-    return out
-"""
-_BINARY = """\
-def method(self, other):
-{operands}
-    x1 = a.data
-    x2 = b.data{check}
-    try:
-        y = {forward}
-    except (ValueError, ArithmeticError):
-        raise DomainError(p, (a, b)) from None
-    out = _new(Value)
-    out.data = y
-    out.grad = 0.0
-    out.label = None
-    out.op = {name!r}
-    out.arg = None
+    out.op = op
+    out.arg = arg
     out._pending = 0
     out._a = a
+    out._da = da
     out._b = b
-    out._rest = None
-    try:
-        out._da, out._db = {partials}
-    except ZeroDivisionError:
-        out._da, out._db = _ieee(p.partials, {partial_args})
-    if _special:
-        _observe(out)
+    out._db = db
+    out._rest = rest
+    if _watched:
+        if not _thread.grad_enabled:  # no_grad(): the result is a leaf
+            out.op = ""
+            out.arg = out._a = out._da = out._b = out._db = out._rest = None
+        for hook in _thread.node_hooks:
+            hook(out)
     return out
-"""
-_SELF_FIRST = """\
-    if type(other) is Value:
-        a = self
-        b = other
-    else:
-        b = _const(other)
-        if b is None:
-            return NotImplemented
-        a = self"""
-_SELF_SECOND = """\
-    a = _const(other)  # other is never a Value here: Value's own method went first
-    if a is None:
-        return NotImplemented
-    b = self"""
-_TAKEN = {"self", "other", "a", "b", "x", "x1", "x2", "c", "y", "out", "p", "m", "Value",
-          "DomainError", "_new", "_const", "_observe", "_special", "_ieee", "method"}
 
 
-_MADE: dict[tuple[Primitive, bool, float | None], Callable[..., Value]] = {}
-"""Each method compiled so far, by what it was made from: ``x + y`` and ``apply("add", x, y)``
-share one function."""
-
-
-def _compile(p: Primitive, reflected: bool = False, default: float | None = None
-             ) -> Callable[..., Value]:
-    """The Value method for primitive ``p`` (``other op self`` when ``reflected``)."""
-    made = _MADE.get((p, reflected, default))
-    if made is not None:
-        return made
-    if p.param is not None:
-        xs, ys, operands = ["x", "c"], ["x", "y", "c"], "(self,)"
-    elif p.arity == 2:
-        xs, ys, operands = ["x1", "x2"], ["x1", "x2", "y"], "(a, b)"
-    else:
-        xs, ys, operands = ["x"], ["x", "y"], "(self,)"
-    forward, env = inline(p.forward, ["m", *xs], f"p.forward(m, {', '.join(xs)})", FLOAT, _TAKEN)
-    partials, more = inline(p.partials, ["m", *ys], f"p.partials(m, {', '.join(ys)})", FLOAT,
-                            _TAKEN)
-    env.update(more)
-    param = "" if p.param is None else ", c"
-    source = (_BINARY if p.arity == 2 else _UNARY).format(
-        name=p.name, forward=forward, partials=partials, partial_args=", ".join(ys),
-        operands=_SELF_SECOND if reflected else _SELF_FIRST, param=param,
-        default="" if p.param is None else f", c={default!r}",
-        coerce="" if p.param is None else "\n    c = float(c)  # an int, a numpy scalar...",
-        arg="None" if p.param is None else "c",
-        check="" if not p.checked else (f"\n    if not p.valid({', '.join(xs)}):"
-                                        f"\n        raise DomainError(p, {operands}{param})"),
-    )
-    # Made inside a factory so the rules' free names (and p, m) are closure cells, while
-    # Value, _special and the helpers stay this module's globals.
-    lines = [f"def factory(p, m{''.join(', ' + n for n in env)}):\n"]
-    lines += [f"    {line}\n" if line else "\n" for line in source.splitlines()]
-    lines.append("    return method\n")
-    filename = (f"{COMPILED}Value method for {'reflected ' if reflected else ''}{p.name}"
-                f"{'' if default is None else f' (default {default})'}>")
-    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
-    namespace: dict[str, Any] = {}
-    exec(compile("".join(lines), filename, "exec"), globals(), namespace)
-    method: Callable[..., Value] = namespace["factory"](p, FLOAT, **env)
-    method.__name__ = method.__qualname__ = p.name  # renamed after its attribute below Value
-    method.__doc__ = p.doc
-    method.made_from = (p, reflected, default)  # type: ignore[attr-defined]
-    _MADE[p, reflected, default] = method
-    return method
-
-
-def _const(x: Any) -> Value | None:
-    """Wrap a plain number as a constant leaf; None if it is not a real number."""
-    if type(x) is int:
-        x = float(x)  # what Value(x) does, without its checks
-    if type(x) is float:
-        v = _new(Value)
-        v.data = x
-        v.grad = 0.0
-        v.label = None
-        v.op = ""
-        v.arg = None
-        v._pending = 0
-        v._a = v._b = v._da = v._db = v._rest = None
-        return v
+def _operand(x: Any) -> Value | None:
+    """A Value as itself, a real number as a constant leaf, anything else None."""
+    if type(x) is Value:
+        return x
+    if type(x) is float or type(x) is int:  # the usual constants, without the ABC check below
+        return Value(x)
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
         return Value(x)
-    return None
+    return x if isinstance(x, Value) else None
 
 
 def _to_float(data: Any) -> float:
@@ -291,6 +196,84 @@ def _to_float(data: Any) -> float:
         return float(data)
     raise TypeError(f"Value(data) needs a real number (int, float, bool or a numpy scalar); "
                     f"got {type(data).__name__}: {data!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying a primitive: forward on floats, partials recorded on the edges. One helper per arity.
+
+
+def _unary(p: Primitive, v: Value, c: Any = None) -> Value:
+    """``p`` applied to ``v`` (with its static parameter ``c``, if ``p`` has one)."""
+    x = v.data
+    if c is None:
+        if p.checked and not p.inside(x):
+            raise DomainError(p, (v,))
+        try:
+            y = p.forward(FLOAT, x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(p, (v,)) from None
+        try:
+            (d,) = p.partials(FLOAT, x, y)
+        except ZeroDivisionError:  # a derivative that is infinite at a domain edge: sqrt'(0)
+            (d,) = ieee_partials(p.partials, x, y)
+        return _node(p.name, y, None, v, d)
+    c = float(c)  # an int, a numpy scalar...
+    if p.checked and not p.inside(x, c):
+        raise DomainError(p, (v,), c)
+    try:
+        y = p.forward(FLOAT, x, c)
+    except (ValueError, ArithmeticError):
+        raise DomainError(p, (v,), c) from None
+    try:
+        (d,) = p.partials(FLOAT, x, y, c)
+    except ZeroDivisionError:
+        (d,) = ieee_partials(p.partials, x, y, c)
+    return _node(p.name, y, c, v, d)
+
+
+def _binary(p: Primitive, a: Any, b: Any) -> Any:
+    """``p`` applied to ``a`` and ``b``; NotImplemented if either is not a Value or a number."""
+    if type(a) is not Value:
+        a = _operand(a)
+        if a is None:
+            return NotImplemented
+    if type(b) is not Value:
+        b = _operand(b)
+        if b is None:
+            return NotImplemented
+    x1 = a.data
+    x2 = b.data
+    if p.checked and not p.inside(x1, x2):
+        raise DomainError(p, (a, b))
+    try:
+        y = p.forward(FLOAT, x1, x2)
+    except (ValueError, ArithmeticError):
+        raise DomainError(p, (a, b)) from None
+    try:
+        da, db = p.partials(FLOAT, x1, x2, y)
+    except ZeroDivisionError:
+        da, db = ieee_partials(p.partials, x1, x2, y)
+    return _node(p.name, y, None, a, da, b, db)
+
+
+def _sum(p: Primitive, terms: Iterable[Any]) -> Value:
+    """``p`` (the n-ary sum) applied to every term: one node, however many terms."""
+    parents: list[Value] = []
+    for t in terms:
+        v = _operand(t)
+        if v is None:
+            raise TypeError(f"{p.name}: every term must be a Value or a real number; "
+                            f"got {type(t).__name__}: {t!r}")
+        parents.append(v)
+    if not parents:
+        raise ValueError(f"{p.name} needs at least one term")
+    xs = [v.data for v in parents]
+    y = p.forward(FLOAT, xs)
+    ds = p.partials(FLOAT, xs, y)
+    if len(parents) == 1:
+        return _node(p.name, y, None, parents[0], ds[0])
+    rest = (tuple(parents[2:]), tuple(ds[2:])) if len(parents) > 2 else None
+    return _node(p.name, y, None, parents[0], ds[0], parents[1], ds[1], rest)
 
 
 class Value:
@@ -308,9 +291,8 @@ class Value:
 
     # The edges live in the node's own slots: the first operand and its local derivative in
     # _a/_da, the second in _b/_db, any further ones (an n-ary sum's) in _rest as a pair of
-    # tuples. Most ops have one or two operands, so a node is one object: tuples of parents per
-    # node would double what the cyclic garbage collector tracks, which is most of the cost of
-    # building a graph. ``parents`` and ``local_grads`` are the public, read-only views.
+    # tuples. Most ops have one or two operands, so a node is one object for the garbage
+    # collector, not three. ``parents``, ``local_grads`` and ``edges()`` are the public views.
     __slots__ = ("data", "grad", "label", "op", "arg", "_a", "_b", "_da", "_db", "_rest",
                  "_pending")
 
@@ -365,16 +347,14 @@ class Value:
         """(parent, local derivative) for each incoming edge, in operand order.
 
         The chain rule is ``for parent, local in node.edges(): parent.grad += local * node.grad``.
-        One call instead of zipping the two views, which traversals feel.
         """
+        a = self._a
+        if a is None:
+            return ()
+        if self._b is None:
+            return ((a, self._da),)
         if self._rest is None:
-            a = self._a
-            if a is None:
-                return ()
-            b = self._b
-            if b is None:
-                return ((a, self._da),)
-            return ((a, self._da), (b, self._db))
+            return ((a, self._da), (self._b, self._db))
         return tuple(zip(self.parents, self.local_grads))
 
     def __repr__(self) -> str:
@@ -384,28 +364,337 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
-    # -- arithmetic: each method is made from its primitive --------------------------------------
+    # BEGIN GENERATED METHODS: written by `make generate` (tools/generate_methods.py) from the
+    # rules in autograd/ops.py. Edit the table, not these lines.
 
-    __add__ = _compile(ADD)
-    __radd__ = _compile(ADD, reflected=True)
-    __sub__ = _compile(SUB)
-    __rsub__ = _compile(SUB, reflected=True)
-    __mul__ = _compile(MUL)
-    __rmul__ = _compile(MUL, reflected=True)
-    __truediv__ = _compile(DIV)
-    __rtruediv__ = _compile(DIV, reflected=True)
-    __neg__ = _compile(NEG)
-    __abs__ = _compile(ABS)
+    def __add__(self, other: Operand) -> Value:
+        """x1 + x2."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            return NotImplemented
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 + x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.ADD, (a, b)) from None
+        da = 1.0
+        db = 1.0
+        return _node('add', y, None, a, da, b, db)
+
+    def __radd__(self, other: Operand) -> Value:
+        """x1 + x2, x1 a number on the left."""
+        a = _operand(other)  # not a Value: Value's own method went first
+        if a is None:
+            return NotImplemented
+        b = self
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 + x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.ADD, (a, b)) from None
+        da = 1.0
+        db = 1.0
+        return _node('add', y, None, a, da, b, db)
+
+    def __sub__(self, other: Operand) -> Value:
+        """x1 - x2."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            return NotImplemented
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 - x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.SUB, (a, b)) from None
+        da = 1.0
+        db = -1.0
+        return _node('sub', y, None, a, da, b, db)
+
+    def __rsub__(self, other: Operand) -> Value:
+        """x1 - x2, x1 a number on the left."""
+        a = _operand(other)  # not a Value: Value's own method went first
+        if a is None:
+            return NotImplemented
+        b = self
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 - x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.SUB, (a, b)) from None
+        da = 1.0
+        db = -1.0
+        return _node('sub', y, None, a, da, b, db)
+
+    def __mul__(self, other: Operand) -> Value:
+        """x1 * x2."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            return NotImplemented
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 * x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.MUL, (a, b)) from None
+        da = x2
+        db = x1
+        return _node('mul', y, None, a, da, b, db)
+
+    def __rmul__(self, other: Operand) -> Value:
+        """x1 * x2, x1 a number on the left."""
+        a = _operand(other)  # not a Value: Value's own method went first
+        if a is None:
+            return NotImplemented
+        b = self
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 * x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.MUL, (a, b)) from None
+        da = x2
+        db = x1
+        return _node('mul', y, None, a, da, b, db)
+
+    def __truediv__(self, other: Operand) -> Value:
+        """x1 / x2, x2 != 0."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            return NotImplemented
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 / x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.DIV, (a, b)) from None
+        try:
+            da = 1.0 / x2
+            db = -y / x2
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            da, db = ieee_partials(ops.DIV.partials, x1, x2, y)
+        return _node('div', y, None, a, da, b, db)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        """x1 / x2, x2 != 0, x1 a number on the left."""
+        a = _operand(other)  # not a Value: Value's own method went first
+        if a is None:
+            return NotImplemented
+        b = self
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 / x2
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.DIV, (a, b)) from None
+        try:
+            da = 1.0 / x2
+            db = -y / x2
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            da, db = ieee_partials(ops.DIV.partials, x1, x2, y)
+        return _node('div', y, None, a, da, b, db)
+
+    def __neg__(self) -> Value:
+        """-x."""
+        x = self.data
+        try:
+            y = -x
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.NEG, (self,)) from None
+        d = -1.0
+        return _node('neg', y, None, self, d)
+
+    def __abs__(self) -> Value:
+        """|x|; abs'(0) = 0."""
+        x = self.data
+        try:
+            y = m.abs(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.ABS, (self,)) from None
+        d = m.sign(x)
+        return _node('abs', y, None, self, d)
+
+    def _pow(self, exponent: float) -> Value:
+        """x ** c for a number c (valid where the real power is defined)."""
+        x = self.data
+        c = float(exponent)
+        if not ops.POW.inside(x, c):
+            raise DomainError(ops.POW, (self,), c)
+        try:
+            y = m.pow(x, c)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.POW, (self,), c) from None
+        try:
+            d = c * x ** (c - 1.0)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.POW.partials, x, y, c)
+        return _node('pow', y, c, self, d)
+
+    def _vpow(self, other: Operand) -> Value:
+        """x1 ** x2 for a Value exponent, x1 > 0."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            raise TypeError(f"_vpow: expected a Value or a real number; got {type(other).__name__}")
+        x1 = a.data
+        x2 = b.data
+        if not ops.VPOW.inside(x1, x2):
+            raise DomainError(ops.VPOW, (a, b))
+        try:
+            y = m.pow(x1, x2)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.VPOW, (a, b)) from None
+        try:
+            da = x2 * x1 ** (x2 - 1.0)
+            db = m.log(x1) * y
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            da, db = ieee_partials(ops.VPOW.partials, x1, x2, y)
+        return _node('vpow', y, None, a, da, b, db)
+
+    def __rpow__(self, other: Operand) -> Value:
+        """x1 ** x2 for a Value exponent, x1 > 0, x1 a number on the left."""
+        a = _operand(other)  # not a Value: Value's own method went first
+        if a is None:
+            return NotImplemented
+        b = self
+        x1 = a.data
+        x2 = b.data
+        if not ops.VPOW.inside(x1, x2):
+            raise DomainError(ops.VPOW, (a, b))
+        try:
+            y = m.pow(x1, x2)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.VPOW, (a, b)) from None
+        try:
+            da = x2 * x1 ** (x2 - 1.0)
+            db = m.log(x1) * y
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            da, db = ieee_partials(ops.VPOW.partials, x1, x2, y)
+        return _node('vpow', y, None, a, da, b, db)
+
+    def exp(self) -> Value:
+        """e^x."""
+        x = self.data
+        try:
+            y = m.exp(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.EXP, (self,)) from None
+        d = y
+        return _node('exp', y, None, self, d)
+
+    def log(self) -> Value:
+        """Natural log, x > 0."""
+        x = self.data
+        try:
+            y = m.log(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.LOG, (self,)) from None
+        try:
+            d = 1.0 / x
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.LOG.partials, x, y)
+        return _node('log', y, None, self, d)
+
+    def sqrt(self) -> Value:
+        """Square root, x >= 0 (the derivative is +inf at 0)."""
+        x = self.data
+        try:
+            y = m.sqrt(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.SQRT, (self,)) from None
+        try:
+            d = 0.5 / y
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.SQRT.partials, x, y)
+        return _node('sqrt', y, None, self, d)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        x = self.data
+        try:
+            y = m.tanh(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.TANH, (self,)) from None
+        d = 1.0 - y * y
+        return _node('tanh', y, None, self, d)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x)."""
+        x = self.data
+        try:
+            y = m.sigmoid(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.SIGMOID, (self,)) from None
+        d = y * (1.0 - y)
+        return _node('sigmoid', y, None, self, d)
+
+    def relu(self) -> Value:
+        """max(x, 0); relu'(0) = 0."""
+        x = self.data
+        try:
+            y = m.where(x > 0, x, 0.0)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.RELU, (self,)) from None
+        d = m.where(x > 0, 1.0, 0.0)
+        return _node('relu', y, None, self, d)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, slope*x otherwise."""
+        x = self.data
+        c = float(slope)
+        try:
+            y = m.where(x > 0, x, c * x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.LEAKY_RELU, (self,), c) from None
+        d = m.where(x > 0, 1.0, c)
+        return _node('leaky_relu', y, c, self, d)
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), computed without overflow."""
+        x = self.data
+        try:
+            y = m.softplus(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.SOFTPLUS, (self,)) from None
+        d = m.sigmoid(x)
+        return _node('softplus', y, None, self, d)
+
+    def sin(self) -> Value:
+        """Sine."""
+        x = self.data
+        try:
+            y = m.sin(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.SIN, (self,)) from None
+        d = m.cos(x)
+        return _node('sin', y, None, self, d)
+
+    def cos(self) -> Value:
+        """Cosine."""
+        x = self.data
+        try:
+            y = m.cos(x)
+        except (ValueError, ArithmeticError):
+            raise DomainError(ops.COS, (self,)) from None
+        d = -m.sin(x)
+        return _node('cos', y, None, self, d)
+
+    # END GENERATED METHODS
 
     def __pow__(self, other: Operand) -> Value:
         """``x ** c`` with a number c (op 'pow'), or ``x ** v`` with a Value v (op 'vpow')."""
         if isinstance(other, Value):
-            return _EAGER["vpow"](self, other)
+            return self._vpow(other)
         if isinstance(other, numbers.Real):
-            return _EAGER["pow"](self, other)
+            return self._pow(other)
         return NotImplemented
-
-    __rpow__ = _compile(VPOW, reflected=True)
 
     # -- comparisons look at data --------------------------------------------------------------
 
@@ -421,58 +710,10 @@ class Value:
     def __ge__(self, other: Operand) -> bool:
         return self.data >= (other.data if isinstance(other, Value) else other)
 
-    # -- functions -----------------------------------------------------------------------------
-
-    exp = _compile(EXP)
-    log = _compile(LOG)
-    sqrt = _compile(SQRT)
-    tanh = _compile(TANH)
-    sigmoid = _compile(SIGMOID)
-    relu = _compile(RELU)
-    softplus = _compile(SOFTPLUS)
-    sin = _compile(SIN)
-    cos = _compile(COS)
-
-    if TYPE_CHECKING:
-        def leaky_relu(self, slope: float = 0.01) -> Value:
-            """x for x > 0, slope*x otherwise."""
-    else:
-        leaky_relu = _compile(LEAKY_RELU, default=0.01)
-
     @staticmethod
     def sum(terms: Iterable[Operand]) -> Value:
         """One n-ary node x1 + x2 + ... + xn: every local derivative is 1, the graph stays flat."""
-        parents: list[Value] = []
-        for t in terms:
-            v = t if type(t) is Value else _const(t)
-            if v is None:
-                raise TypeError(f"Value.sum: every term must be a Value or a real number; "
-                                f"got {type(t).__name__}: {t!r}")
-            parents.append(v)
-        if not parents:
-            raise ValueError("Value.sum needs at least one term")
-        ps = tuple(parents)
-        xs = [v.data for v in ps]
-        y = SUM.forward(FLOAT, xs)
-        out = _new(Value)
-        out.data = y
-        out.grad = 0.0
-        out.label = None
-        out.op = SUM.name
-        out.arg = None
-        out._pending = 0
-        ds = SUM.partials(FLOAT, xs, y)
-        out._a = ps[0]
-        out._da = ds[0]
-        if len(ps) == 1:
-            out._b = out._db = out._rest = None
-        else:
-            out._b = ps[1]
-            out._db = ds[1]
-            out._rest = (ps[2:], tuple(ds[2:])) if len(ps) > 2 else None
-        if _special:
-            _observe(out)
-        return out
+        return _sum(SUM, terms)
 
     # -- gradients -----------------------------------------------------------------------------
 
@@ -491,6 +732,7 @@ class Value:
         run it at the same time on graphs that share any node (not even a leaf: ``+=`` on a
         shared grad can lose an update). Give each thread its own graph and its own leaves.
         """
+        # The package's one deferred import: the traversal builds on Value, not the reverse.
         from .backward import backward
 
         backward(self, grad, create_graph)
@@ -500,56 +742,41 @@ class Value:
         return Value(self.data, self.label)
 
 
-def _rename(attr: str, f: Callable[..., Value]) -> None:
-    f.__name__ = attr  # "__add__", not the primitive's "add"
-    f.__qualname__ = f"Value.{attr}"
+def apply(op: str | Primitive, *operands: Operand, param: float | None = None) -> Value:
+    """Apply a primitive (by name, or a ``Primitive``) to Values or numbers: ``apply("tanh", x)``.
 
-
-for _attr, _f in list(vars(Value).items()):
-    if hasattr(_f, "made_from"):
-        _rename(_attr, _f)
-
-# Every primitive but the n-ary sum as a function of Values, made once: ``apply`` dispatches here.
-_EAGER: dict[str, Callable[..., Value]] = {
-    p.name: _compile(p) for p in PRIMITIVES.values() if p.arity != -1
-}
-
-
-def _recompile(p: Primitive) -> None:
-    """Compile every method made from ``p`` again: one of its rules was just replaced."""
-    for made in [made for made in _MADE if made[0] is p]:
-        del _MADE[made]
-    for attr, f in list(vars(Value).items()):
-        spec = getattr(f, "made_from", None)
-        if spec is not None and spec[0] is p:
-            method = _compile(*spec)
-            _rename(attr, method)
-            setattr(Value, attr, method)
-    if PRIMITIVES.get(p.name) is p:
-        _EAGER[p.name] = _compile(p)
-
-
-Primitive.on_rule_change.append(_recompile)
-
-
-def apply(name: str, *operands: Operand, param: float | None = None) -> Value:
-    """Apply the primitive called ``name`` to Values or numbers: ``apply("tanh", x)``."""
-    p = PRIMITIVES.get(name)
-    if p is None:
-        raise ValueError(f"unknown primitive {name!r}; known: {', '.join(sorted(PRIMITIVES))}")
+    A ``Primitive`` that is not in the table works too: tests apply a deliberately wrong
+    variant, ``dataclasses.replace(ops.TANH, partials=...)``, to prove a checker catches it.
+    """
+    if isinstance(op, Primitive):
+        p = op
+    else:
+        found = PRIMITIVES.get(op)
+        if found is None:
+            raise ValueError(f"unknown primitive {op!r}; known: {', '.join(sorted(PRIMITIVES))}")
+        p = found
     vs: list[Value] = []
     for o in operands:
-        v = o if isinstance(o, Value) else _const(o)
+        v = _operand(o)
         if v is None:
-            raise TypeError(f"{name}: operands must be Values or real numbers; "
+            raise TypeError(f"{p.name}: operands must be Values or real numbers; "
                             f"got {type(o).__name__}")
         vs.append(v)
     if p.arity == -1:
-        return Value.sum(vs)
+        return _sum(p, vs)
     if len(vs) != p.arity:
-        raise TypeError(f"{name} takes {p.arity} operand(s); got {len(vs)}")
-    if p.param is None:
-        return _EAGER[name](*vs)
-    if param is None:
-        raise TypeError(f"{name} needs its parameter {p.param}=")
-    return _EAGER[name](vs[0], param)
+        raise TypeError(f"{p.name} takes {p.arity} operand(s); got {len(vs)}")
+    if p.param is not None:
+        if param is None:
+            raise TypeError(f"{p.name} needs its parameter {p.param}=")
+        return _unary(p, vs[0], param)
+    if param is not None:
+        raise TypeError(f"{p.name} takes no parameter; got {param!r}")
+    if p.arity == 1:
+        return _unary(p, vs[0])
+    result: Value = _binary(p, vs[0], vs[1])
+    return result
+
+
+VALUE_MATH = ValueMath(apply)
+"""The Value backend: a rule evaluated with it builds graph nodes (higher-order gradients)."""

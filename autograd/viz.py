@@ -3,8 +3,9 @@ d(node)/d(parent) on every edge.
 
 ``draw`` returns a ``graphviz.Digraph`` (rendered inline by Jupyter), ``to_dot`` the DOT text
 (no Graphviz program needed) and ``save`` writes .svg, .png, .pdf or .dot by the file's
-extension. Node ids are topological indices, so the same graph always gives the same text.
-The ``graphviz`` package is imported only when a Digraph is asked for.
+extension. All three, and ``autograd.player.animate``, take the options of ``DrawOptions``.
+Node ids are topological indices, so the same graph always gives the same text. The
+``graphviz`` package is imported only when a Digraph is asked for.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .value import Value
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["GraphvizNotFound", "draw", "save", "to_dot"]
+__all__ = ["DrawOptions", "GraphvizNotFound", "draw", "save", "to_dot"]
 
 INSTALL_PACKAGE = "pip install 'edgegrad[viz]'"
 INSTALL_DOT = (
@@ -68,24 +69,83 @@ def _graphviz() -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# Options and the per-frame state of the step-through (autograd.steps builds the frames).
+# The options (their one definition) and the per-frame state of the step-through
+# (autograd.player builds the frames).
 
 
 @dataclass(frozen=True)
-class _Options:
+class DrawOptions:
+    """The options of ``draw``, ``to_dot``, ``save`` and ``animate``, given as keywords:
+    ``draw(root, rankdir="TB", fmt=".3f")``. Each field below is one option, with its default."""
+
     rankdir: str = "LR"
+    """Direction of the drawing: "LR" (left to right), "RL", "TB" (top to bottom) or "BT"."""
     show_data: bool = True
+    """Write each value's data."""
     show_grad: bool = True
+    """Write each value's grad."""
     show_local: bool = True
+    """Write on each edge parent -> op the local derivative d(node)/d(parent)."""
     show_contrib: bool = False
+    """Also write each edge's contribution to the parent's grad, local × upstream grad
+    (meaningful after ``backward``)."""
     fmt: str = ".4g"
-    highlight: tuple[Value, ...] = ()
+    """The format spec of every number."""
+    highlight: Iterable[Value] = ()
+    """Values to mark."""
     highlight_path: Value | None = None
+    """A Value whose every path to the root is marked (where a NaN came from, say)."""
     groups: Mapping[Value, str] | None = None
+    """Maps Values to names such as "layer 0/neuron 3": each name is a cluster, "/" nests them."""
     max_nodes: int | None = None
+    """Beyond this many values, the biggest groups collapse into one box each, saying how many
+    nodes it hides (the finest groups first; coarser ones only if that is still too many)."""
+    expand: Iterable[str] = ()
+    """Group names to keep open when groups collapse ("layer 1/neuron 0"); one name or many."""
     grads: Mapping[Value, float] | None = None
+    """Show these gradients instead of each node's ``.grad`` (a Value absent: no grad line)."""
     title: str | None = None
-    expand: tuple[str, ...] = ()
+    """A caption above the drawing."""
+
+    def __post_init__(self) -> None:
+        if self.rankdir not in ("LR", "RL", "TB", "BT"):
+            raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT'; "
+                             f"got {self.rankdir!r}")
+        try:
+            format(1.5, self.fmt)
+        except (ValueError, TypeError):
+            raise ValueError(f"fmt must be a float format spec such as '.4g' or '.3f'; "
+                             f"got {self.fmt!r}") from None
+        m = self.max_nodes
+        if m is not None and (not isinstance(m, int) or m < 1):
+            raise ValueError(f"max_nodes must be a positive int or None; got {m!r}")
+        highlight = tuple(self.highlight)
+        for v in highlight:
+            if not isinstance(v, Value):
+                raise TypeError(f"highlight takes Values; got {type(v).__name__}: {v!r}")
+        if self.highlight_path is not None and not isinstance(self.highlight_path, Value):
+            raise TypeError(f"highlight_path takes a Value; "
+                            f"got {type(self.highlight_path).__name__}")
+        expand = (self.expand,) if isinstance(self.expand, str) else tuple(self.expand)
+        # Kept as tuples: an iterator given as an option would be used up by the first read.
+        object.__setattr__(self, "highlight", highlight)
+        object.__setattr__(self, "expand", expand)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Every option's name, in the order above."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def parse(cls, who: str, options: Mapping[str, Any]) -> DrawOptions:
+        """The options given to ``who`` as keywords; an unknown name is a TypeError that
+        names it and lists the valid ones."""
+        valid = cls.names()
+        for key in options:
+            if key not in valid:
+                raise TypeError(f"{who}: unknown option {key!r}; the options are "
+                                f"{', '.join(sorted(valid))}")
+        return cls(**options)
 
 
 @dataclass(frozen=True)
@@ -105,51 +165,6 @@ class _Frame:
     caption: str = ""
     caption_width: int = 0
     names: Mapping[Value, str] = dataclasses.field(default_factory=dict)
-
-
-def _options_from(who: str, options: Mapping[str, Any]) -> _Options:
-    """``_options(**options)``, with an error naming the unknown option and the valid ones."""
-    valid = [f.name for f in dataclasses.fields(_Options)]
-    for key in options:
-        if key not in valid:
-            raise TypeError(f"{who}: unknown option {key!r}; the options are "
-                            f"{', '.join(sorted(valid))}")
-    return _options(**options)
-
-
-def _options(
-    rankdir: str = "LR",
-    show_grad: bool = True,
-    show_local: bool = True,
-    show_contrib: bool = False,
-    fmt: str = ".4g",
-    highlight: Iterable[Value] = (),
-    highlight_path: Value | None = None,
-    groups: Mapping[Value, str] | None = None,
-    max_nodes: int | None = None,
-    show_data: bool = True,
-    grads: Mapping[Value, float] | None = None,
-    title: str | None = None,
-    expand: Iterable[str] = (),
-) -> _Options:
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT'; got {rankdir!r}")
-    try:
-        format(1.5, fmt)
-    except (ValueError, TypeError):
-        raise ValueError(f"fmt must be a float format spec such as '.4g' or '.3f'; "
-                         f"got {fmt!r}") from None
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"max_nodes must be a positive int or None; got {max_nodes!r}")
-    hl = tuple(highlight)
-    for v in hl:
-        if not isinstance(v, Value):
-            raise TypeError(f"highlight takes Values; got {type(v).__name__}: {v!r}")
-    if highlight_path is not None and not isinstance(highlight_path, Value):
-        raise TypeError(f"highlight_path takes a Value; got {type(highlight_path).__name__}")
-    ex = (expand,) if isinstance(expand, str) else tuple(expand)
-    return _Options(rankdir, show_data, show_grad, show_local, show_contrib, fmt, hl,
-                    highlight_path, groups, max_nodes, grads, title, ex)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,7 +230,7 @@ class _Layout:
     box_sizes: list[int]
 
 
-def _layout(order: list[Value], opts: _Options) -> _Layout:
+def _layout(order: list[Value], opts: DrawOptions) -> _Layout:
     n = len(order)
     paths: list[tuple[str, ...]] = [()] * n
     if opts.groups:
@@ -313,7 +328,7 @@ def _on_path(order: list[Value], ids: dict[Value, int], start: Value) -> set[int
     return on
 
 
-def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str]:
+def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[str]:
     """The body of the DOT graph: one string per line, each ending in a newline."""
     if not isinstance(root, Value):
         raise TypeError(f"draw takes the root Value of a graph; got {type(root).__name__}")
@@ -467,7 +482,7 @@ def _lines(root: Value, opts: _Options, frame: _Frame | None = None) -> list[str
     return out
 
 
-def _edge_attrs(i: int, j: int, v: Value, local: Any, up: Any, opts: _Options,
+def _edge_attrs(i: int, j: int, v: Value, local: Any, up: Any, opts: DrawOptions,
                 frame: _Frame | None, pad: Any, on_path: bool) -> str:
     fmt = opts.fmt
     if frame is not None:
@@ -517,7 +532,7 @@ def _cluster_lines(tree: dict[tuple[str, ...], list[str]],
     return out
 
 
-def _title(opts: _Options, layout: _Layout, n: int, frame: _Frame | None) -> str | None:
+def _title(opts: DrawOptions, layout: _Layout, n: int, frame: _Frame | None) -> str | None:
     parts = []
     if opts.title:
         parts.append(opts.title)
@@ -547,50 +562,19 @@ def _source(lines: list[str]) -> str:
 
 def to_dot(root: Value, **options: Any) -> str:
     """The DOT text of ``draw(root, **options)``; needs neither the graphviz package nor ``dot``."""
-    return _source(_lines(root, _options_from("to_dot", options)))
+    return _source(_lines(root, DrawOptions.parse("to_dot", options)))
 
 
-def draw(
-    root: Value,
-    *,
-    rankdir: str = "LR",
-    show_grad: bool = True,
-    show_local: bool = True,
-    show_contrib: bool = False,
-    fmt: str = ".4g",
-    highlight: Iterable[Value] = (),
-    highlight_path: Value | None = None,
-    groups: Mapping[Value, str] | None = None,
-    max_nodes: int | None = None,
-    show_data: bool = True,
-    grads: Mapping[Value, float] | None = None,
-    title: str | None = None,
-    expand: Iterable[str] = (),
-) -> graphviz.Digraph:
+def draw(root: Value, **options: Any) -> graphviz.Digraph:
     """Draw the graph of ``root``: a box per value (label, data, grad), a small node per op,
     and on each edge parent -> op the local derivative d(node)/d(parent).
 
-    - ``rankdir``: "LR" (left to right) or "TB" (top to bottom).
-    - ``show_grad``, ``show_local``, ``show_data``: what to write on nodes and edges.
-    - ``show_contrib``: also write each edge's contribution to the parent's grad,
-      local × upstream grad (meaningful after ``backward``).
-    - ``fmt``: the format spec of every number.
-    - ``highlight``: Values to mark; ``highlight_path``: a Value whose every path to ``root`` is
-      marked (where a NaN came from, say).
-    - ``groups``: maps Values to names such as "layer 0/neuron 3"; each name is a cluster and
-      "/" nests them. ``max_nodes``: beyond this many values, the biggest groups collapse into
-      one box each, saying how many nodes it hides (the finest groups first; coarser ones
-      only if that is still too many). ``expand``: group names to keep open ("layer 1/neuron 0").
-    - ``grads``: show these gradients instead of each node's ``.grad`` (absent: no grad line).
-    - ``title``: a caption above the drawing.
+    ``options`` are keywords, each a field of ``DrawOptions``, where they are documented with
+    their defaults (``DrawOptions.names()`` lists them).
 
     Jupyter renders the result inline; ``.source`` is the DOT text (``to_dot``).
     """
-    opts = _options(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
-                    show_contrib=show_contrib, fmt=fmt, highlight=highlight,
-                    highlight_path=highlight_path, groups=groups, max_nodes=max_nodes,
-                    show_data=show_data, grads=grads, title=title, expand=expand)
-    return _digraph(_lines(root, opts))
+    return _digraph(_lines(root, DrawOptions.parse("draw", options)))
 
 
 _drawing_class: Any = None
@@ -631,15 +615,17 @@ def render(graph: graphviz.Digraph, fmt: str) -> bytes:
 
 def save(root: Value, path: str | pathlib.Path, **options: Any) -> pathlib.Path:
     """Write the drawing of ``root`` to ``path``: SVG, PNG or PDF by the extension, or the DOT
-    text for .dot/.gv (which needs no Graphviz program). Returns the path written."""
+    text for .dot/.gv (which needs no Graphviz program). Returns the path written.
+    ``options`` are ``draw``'s (``DrawOptions``)."""
+    opts = DrawOptions.parse("save", options)
     out = pathlib.Path(path)
     ext = out.suffix.lower()
     if ext in TEXT_FORMATS:
-        out.write_text(to_dot(root, **options), encoding="utf-8")
+        out.write_text(_source(_lines(root, opts)), encoding="utf-8")
         return out
     if ext not in RENDER_FORMATS:
         raise ValueError(f"cannot tell the format of {str(out)!r} from its extension; use one of "
                          f"{', '.join(RENDER_FORMATS + TEXT_FORMATS)}")
-    data = render(draw(root, **options), ext[1:])
+    data = render(_digraph(_lines(root, opts)), ext[1:])
     out.write_bytes(data)
     return out

@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dense  # benchmarks/dense.py: the script's own folder is on sys.path
 
 from autograd import Value
-from autograd.tape import trace, trace_objective
+from autograd.tape import trace
+from nn.compiled import trace_objective
 
 try:
     from micrograd.engine import Value as MgValue
@@ -127,7 +128,7 @@ def tape_bytes(build: Callable[[], Any]) -> float:
     def go() -> Any:
         tapes = build()
         for t in tapes:
-            t._plan(False)
+            t._replay.plan(False)
         return tapes
     used, tapes = _traced(go)
     return used / sum(t.n_slots for t in tapes)

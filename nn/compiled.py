@@ -15,6 +15,10 @@ When the graph cannot be compiled, ``compile_loss(model, loss_fn, xs, ys)`` rais
 ``NotCompilable`` at once. Without a sample the problem shows only on the first batch; then
 ``sum_loss_and_grads`` warns once (RuntimeWarning) and computes this and every later batch
 with the eager engine (``.compiled`` becomes False), so a training loop never stops midway.
+
+``trace_objective`` is the lower-level form for hand-built graphs: one example's loss traced
+once, plus batch-level terms (a mean, an L2 penalty) as a second small program over the batch
+sum and the parameters.
 """
 
 from __future__ import annotations
@@ -279,9 +283,66 @@ class CompiledLoss:
 
     @staticmethod
     def _replay(np: Any, tape: Tape, batch: Any, theta: list[float]) -> tuple[float, Any, Any]:
-        run = tape.forward(np.asarray(batch, dtype=np.float64).reshape(len(batch), -1), theta)
+        inputs = np.asarray(batch, dtype=np.float64).reshape(len(batch), -1)
+        return Objective(tape).loss_and_grads(inputs, theta)
+
+
+# ---------------------------------------------------------------------------------------------
+# A batch objective: per-example losses summed, then batch-level terms.
+
+class Objective:
+    """L(θ) = total(S, n; θ), where S = Σ_i loss(x_i; θ) over a batch of n examples.
+
+    ``example`` computes [loss, *outputs] for one example; ``total`` (optional) maps its two
+    inputs (S, n) and the same parameters to the batch loss, e.g. S/n + λ Σ θ². Without it
+    L = S. dL/dθ = ∂total/∂θ + ∂total/∂S · Σ_i ∂loss_i/∂θ.
+    """
+
+    def __init__(self, example: Tape, total: Tape | None = None) -> None:
+        if total is not None and (total.n_inputs != 2 or total.n_params != example.n_params):
+            raise ValueError("Objective: total must take inputs (S, n) and the same parameters")
+        self.example = example
+        self.total = total
+
+    def loss_and_grads(self, inputs: Any, params: Any) -> tuple[float, Any, Any]:
+        """(L, dL/dθ, outputs): the batch loss, its parameter gradients and each example's
+        traced outputs (shape (N, number of outputs after the loss))."""
+        import numpy as np  # the tape's replay already required it; here for arrays only
+
+        run = self.example.forward(inputs, params)
         out = run.outputs
+        s = float(out[:, 0].sum())
+        n = run.batch_size
         seed = np.zeros_like(out)
-        seed[:, 0] = 1.0  # d(sum of losses)/d(loss_i) = 1; the model outputs are only reported
-        grads = tape.backward(run, seed).params
-        return float(out[:, 0].sum()), grads, out[:, 1:]
+        if self.total is None:
+            loss, ds, gtotal = s, 1.0, 0.0
+        else:
+            trun = self.total.forward([[s, float(n)]], params)
+            loss = float(trun.outputs[0, 0])
+            tg = self.total.backward(trun, wrt_inputs=True)
+            ds, gtotal = float(tg.inputs[0, 0]), tg.params
+        seed[:, 0] = ds  # the extra outputs are only reported: their seed is 0
+        grads = self.example.backward(run, seed).params + gtotal
+        return loss, grads, out[:, 1:]
+
+
+def trace_objective(loss: Value, inputs: Sequence[Value], params: Sequence[Value], *,
+                    outputs: Sequence[Value] = (), total: Value | None = None,
+                    batch_sum: Value | None = None, batch_size: Value | None = None) -> Objective:
+    """Trace one example's ``loss`` (and extra ``outputs``), plus an optional batch-level
+    ``total`` written in terms of the leaves ``batch_sum`` (S) and ``batch_size`` (n).
+
+    Example, the mean hinge loss plus L2 of micrograd's demo::
+
+        S, n = Value(0.0, "S"), Value(1.0, "n")
+        total = S / n + 1e-4 * Value.sum([p * p for p in params])
+        obj = trace_objective(loss, x + [t], params, total=total, batch_sum=S, batch_size=n)
+        L, grads, _ = obj.loss_and_grads(batch, [p.data for p in params])
+    """
+    example = trace([loss, *outputs], inputs, params)
+    if total is None:
+        return Objective(example)
+    if batch_sum is None or batch_size is None:
+        raise ValueError("trace_objective: a total needs both batch_sum and batch_size leaves "
+                         "(make them with Value(0.0) and use them in the total)")
+    return Objective(example, trace([total], [batch_sum, batch_size], params))

@@ -22,6 +22,10 @@ from .losses import l2 as l2_penalty
 from .module import Module
 from .optim import OPTIMIZERS, Optimizer, make_optimizer_named
 
+INSTALL_EXTRAS = "pip install 'edgegrad[all]'"
+"""How to install the optional packages, among them tqdm (the progress bar) and matplotlib (the
+plots of ``nn.plots``)."""
+
 
 @dataclass
 class History:
@@ -111,8 +115,9 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
     rate before every step (e.g. ``nn.optim.LinearDecay``). ``batch_size=None`` means full
     batch; otherwise the data is reshuffled each epoch with ``seed``. ``compiled=True`` runs
     forward and backward through ``nn.compiled`` (numpy) when the graph allows it, and falls
-    back to the eager engine with a warning otherwise. ``callback(StepInfo)`` runs after each
-    finished step. Returns the History; on Ctrl-C it stops, keeping the last finished step.
+    back to the eager engine with a warning otherwise. ``progress`` shows a tqdm bar (none, with
+    a warning, without tqdm). ``callback(StepInfo)`` runs after each finished step. Returns
+    the History; on Ctrl-C it stops, keeping the last finished step.
     """
     _check_data(xs, ys)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
@@ -257,9 +262,11 @@ def _compile(model: Module, loss_fn: LossFn, xs: Sequence[Any], ys: Sequence[Any
 
 
 def _progress(epochs: int) -> Any:
+    """A tqdm bar over the epochs; None, with one warning, when tqdm is not installed."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        raise ImportError("the progress bar needs tqdm: pip install 'edgegrad[demo]' "
-                          "(or pass progress=False)") from None
+        warnings.warn(f"no progress bar: it needs tqdm ({INSTALL_EXTRAS}); training without one",
+                      RuntimeWarning, stacklevel=3)
+        return None
     return tqdm(total=epochs, desc="training", unit="epoch", leave=True)

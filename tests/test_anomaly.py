@@ -116,13 +116,13 @@ def test_a_node_made_outside_the_block_has_no_recorded_line():
 
 
 def test_the_mode_is_off_by_default_and_off_again_after_the_block():
-    hooks = list(value_module._node_hooks)
-    assert anomaly_module.checking == 0 and not anomaly_module.is_active()
+    assert value_module._watched == 0 and not anomaly_module.is_active()
     with pytest.raises(AnomalyError), detect_anomaly(), detect_anomaly():
-        assert anomaly_module.is_active() and anomaly_module.checking == 2
+        assert anomaly_module.is_active() and value_module._watched == 2
+        assert len(value_module.edge_hooks()) == 2
         _ = Value(INF) - Value(INF)
-    assert value_module._node_hooks == hooks and value_module._special == 0
-    assert anomaly_module.checking == 0 and anomaly_module._state.sites is None
+    assert value_module.edge_hooks() == () and value_module._thread.node_hooks == ()
+    assert value_module._watched == 0 and anomaly_module._state.sites is None
     _ = Value(INF) - Value(INF)  # no error any more
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from autograd import ACTIVATIONS, Value
-from nn.compiled import NotCompilable, compile_loss
+from nn.compiled import NotCompilable, compile_loss, trace_objective
 from nn.layers import MLP
 from nn.losses import LOSSES
 from nn.module import Module
@@ -219,5 +219,42 @@ def test_an_mlp_replays_in_one_numpy_call_per_level_and_op() -> None:
     # 16*2 + 16*16 + 16 products, 33 sums, 32 relus, and the hinge's mul, sub and relu.
     assert len(tape.steps) == 304 + 33 + 32 + 3
     # ... but only one group per (level, op): mul, sum, relu per layer, then the loss.
-    assert [g.prim.name for g in tape._build_groups()] == [
+    assert [g.prim.name for g in tape._replay.groups()] == [
         "mul", "sum", "relu", "mul", "sum", "relu", "mul", "sum", "mul", "sub", "relu"]
+
+
+def test_batch_objective_mean_and_l2_match_eager() -> None:
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(3)
+    batch = rng.normal(size=(7, 3)).tolist()
+    ws = [Value(float(w), f"w{i}") for i, w in enumerate(rng.normal(size=3))]
+
+    def example_loss(x: list[Value]) -> Value:
+        s = Value.sum([w * xi for w, xi in zip(ws[:2], x[:2])]).tanh()
+        return (s - x[2] * ws[2]) ** 2
+
+    xv = [Value(0.0, f"x{i}") for i in range(3)]
+    s_leaf, n_leaf = Value(0.0, "S"), Value(1.0, "n")
+    obj = trace_objective(example_loss(xv), xv, ws,
+                          total=s_leaf / n_leaf + 0.01 * Value.sum([w * w for w in ws]),
+                          batch_sum=s_leaf, batch_size=n_leaf, outputs=[xv[0] * ws[0]])
+    loss, grads, outs = obj.loss_and_grads(batch, [w.data for w in ws])
+
+    total = Value.sum([example_loss([Value(v) for v in row]) for row in batch]) * (1 / 7)
+    total = total + 0.01 * Value.sum([w * w for w in ws])
+    total.backward()
+    assert_close([loss], [total.data], "loss")
+    assert_close(grads.tolist(), [w.grad for w in ws], "grads")
+    assert_close(outs[:, 0].tolist(), [row[0] * ws[0].data for row in batch], "outputs")
+
+
+def test_batch_objective_errors_say_what_is_needed() -> None:
+    from nn.compiled import Objective
+
+    x, w = Value(1.0, "x"), Value(2.0, "w")
+    s_leaf = Value(0.0, "S")
+    with pytest.raises(ValueError, match="both batch_sum and batch_size"):
+        trace_objective(x * w, [x], [w], total=s_leaf * w, batch_sum=s_leaf)
+    example = trace_objective(x * w, [x], [w]).example
+    with pytest.raises(ValueError, match=r"inputs \(S, n\) and the same parameters"):
+        Objective(example, example)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import ops
+from autograd import Value, apply, ops
 from nn import deltas
 from nn.compare import DeltaReport, compare, compare_results, engine_backprop
 from nn.deltas import DeltaResult, ExampleResult, LayerStage, backprop
@@ -187,8 +187,10 @@ def test_a_wrong_activation_derivative_in_the_rule_is_located_at_its_layer(
 
 
 def test_a_wrong_derivative_in_the_engine_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Break the engine instead: sigmoid' = y instead of y (1 - y).
-    monkeypatch.setattr(ops.SIGMOID, "partials", lambda m, x, y: (y,))
+    # Break the engine instead: sigmoid' = y instead of y (1 - y). Value.sigmoid applies a
+    # wrong variant of the primitive; the table itself is never changed.
+    wrong = dataclasses.replace(ops.SIGMOID, partials=lambda m, x, y: (y,))
+    monkeypatch.setattr(Value, "sigmoid", lambda self: apply(wrong, self))
     m = MLP(2, [3, 1], activation="tanh", output_activation="sigmoid", seed=5)
     report = compare(m, [[0.3, 0.4], [-1.0, 0.5]], [1.0, 0.0], loss="bce")
     assert not report.ok

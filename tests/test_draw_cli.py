@@ -2,14 +2,14 @@
 expressions and bad arguments refused with exit status 2, and the fallback without `dot`."""
 
 import argparse
-import importlib.util
 import shutil
 
 import pytest
 
 from autograd import Value
+from autograd.expr import FUNCTIONS
 from autograd.viz import to_dot
-from nn import draw_cli
+from nn.cli import draw, main
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot program is not installed")
@@ -17,7 +17,7 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
 
 def run(argv, capsys):
     parser = argparse.ArgumentParser(prog="edgegrad")
-    draw_cli.add_parser(parser.add_subparsers(dest="command"))
+    draw.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["draw", *argv])
     status = args.func(args)
     out, err = capsys.readouterr()
@@ -118,10 +118,14 @@ def test_unused_values_are_noted(capsys):
     assert status == 0 and "not in the expression: z" in err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("nn.cli") is None, reason="nn.cli not written yet")
 def test_registered_in_the_edgegrad_command(capsys):
-    from nn.cli import main
-
     assert main(["draw", "x*y", "x=2", "y=5"]) == 0
     out = capsys.readouterr().out
     assert "x*y = 10" in out and "d/dx = 5" in out and "d/dy = 2" in out
+
+
+def test_the_help_lists_the_expression_languages_functions(capsys):
+    assert main(["draw", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"the functions {', '.join(FUNCTIONS)}." in text
+    assert "leaky_relu" in FUNCTIONS and "abs" in FUNCTIONS

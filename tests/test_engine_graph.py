@@ -285,16 +285,3 @@ def test_functional_grad_touches_no_grad_attribute():
     assert grad(lambda v: v * v)(x) == 6.0
     assert value_and_grad(lambda v: v.sin(), argnums=0)(x)[1] == pytest.approx(math.cos(3.0))
     assert x.grad == 7.0 and inner.grad == 0.0
-
-
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="only CPython 3.11 waits 8 calls")
-def test_the_backward_pass_is_specialized_before_the_first_users_call():
-    """3.11 specializes bytecode from a function's 8th call: the package warms backward up."""
-    import subprocess
-
-    code = ("import dis, importlib; m = importlib.import_module('autograd.backward');"
-            "print(sorted({i.opname for f in (m._propagate, m.reverse_order)"
-            " for i in dis.get_instructions(f, adaptive=True)}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    assert "LOAD_ATTR_SLOT" in out and "RESUME_QUICK" in out

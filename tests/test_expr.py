@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autograd.expr as expr_module
-from autograd import Value, toposort
-from autograd.expr import MAX_LENGTH, ExpressionError, parse
+from autograd import PRIMITIVES, Primitive, Value, toposort
+from autograd.expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 
 
 def pointed(err: ExpressionError) -> str:
@@ -61,6 +61,50 @@ def test_long_subexpressions_stay_unlabelled_and_label_can_be_off():
     y = parse("a + b*b*b*b*b*b*b*b*b*b*b*b*b*b*b*b", a=1, b=1)
     assert y.label is None
     assert parse("a*b", a=1, b=2, label=False).label is None
+
+
+# -- the functions come from the primitive table ---------------------------------------------
+
+def test_the_functions_are_the_tables_unary_primitives_that_are_not_operators():
+    assert set(FUNCTIONS) == {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu",
+                              "softplus", "sin", "cos", "abs"}
+    assert list(FUNCTIONS) == [n for n in PRIMITIVES if n in FUNCTIONS]  # table order
+    assert all(FUNCTIONS[n] is PRIMITIVES[n] for n in FUNCTIONS)
+    for operator in ("neg", "pow", "add", "vpow", "sum"):
+        assert operator not in FUNCTIONS
+        with pytest.raises(KeyError):
+            FUNCTIONS[operator]
+
+
+def test_a_parameter_left_out_takes_the_value_methods_default():
+    y = parse("leaky_relu(x)", x=-2)
+    z = Value(-2.0).leaky_relu()
+    assert (y.op, y.arg, y.data) == ("leaky_relu", z.arg, z.data)
+    with pytest.raises(ExpressionError, match="takes x and an optional number slope; got 3"):
+        parse("leaky_relu(x, 1, 2)", x=1)
+
+
+CUBE = Primitive("cube", 1, forward=lambda m, x: x * x * x,
+                 partials=lambda m, x, y: (3.0 * x * x,), doc="x^3.")
+SCALE = Primitive("scale", 1, forward=lambda m, x, c: c * x, partials=lambda m, x, y, c: (c,),
+                  param="factor", doc="c * x.")
+
+
+def test_a_new_unary_primitive_is_a_function_at_once(monkeypatch):
+    monkeypatch.setitem(PRIMITIVES, "cube", CUBE)
+    a = Value(1.5, "a")
+    y = parse("cube(2*a)", a=a)
+    y.backward()
+    assert (y.op, y.data, a.grad) == ("cube", 27.0, 54.0)  # d/da (2a)^3 = 6 (2a)^2
+    with pytest.raises(ExpressionError, match=r"the functions are .*cube"):
+        parse("cub(a)", a=1)
+
+
+def test_a_parameter_without_a_default_must_be_given(monkeypatch):
+    monkeypatch.setitem(PRIMITIVES, "scale", SCALE)
+    assert parse("scale(a, 3)", a=2).data == 6.0
+    with pytest.raises(ExpressionError, match="scale takes x and a number factor; got 1"):
+        parse("scale(a)", a=2)
 
 
 # An independent oracle: the same random expression written as text and as float arithmetic.

@@ -304,15 +304,51 @@ def test_jupyter_display_without_dot_shows_how_to_install_and_the_text(tmp_path,
     assert bundle["text/plain"].endswith(graph.source)
 
 
-def test_draw_and_to_dot_take_the_same_options_with_the_same_meaning():
-    import inspect
+def _every_option(a, b, y):
+    """A value other than the default for every option of DrawOptions, on the graph of y."""
+    return {"rankdir": "TB", "show_data": False, "show_grad": False, "show_local": False,
+            "show_contrib": True, "fmt": ".2f", "highlight": [a], "highlight_path": b,
+            "groups": {a: "g", b: "g", y.parents[0]: "g"}, "max_nodes": 2, "expand": ["g"],
+            "grads": {a: 1.5}, "title": "t"}
 
-    from autograd import viz
 
-    drawn = inspect.signature(draw).parameters
-    accepted = inspect.signature(viz._options).parameters
-    assert list(drawn)[1:] == list(accepted)
-    assert all(drawn[k].default == accepted[k].default for k in accepted)
+def test_draw_to_dot_save_and_animate_take_the_same_options(tmp_path):
+    from autograd.player import animate
+    from autograd.viz import DrawOptions
+
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    y = (a * b).tanh()
+    y.backward()
+    every = _every_option(a, b, y)
+    assert list(every) == DrawOptions.names()  # the test covers every option
+    graphviz = _has_graphviz_package()
+    for name, value in every.items():
+        one = {name: value}
+        if name == "max_nodes":
+            one["groups"] = every["groups"]  # something to collapse
+        text = to_dot(y, **one)
+        assert save(y, tmp_path / "g.dot", **one).read_text() == text
+        assert len(animate(y, **one)) == 5
+        if graphviz:
+            assert draw(y, **one).source == text
+    for who, call in [("to_dot", lambda **o: to_dot(y, **o)),
+                      ("save", lambda **o: save(y, tmp_path / "g.dot", **o)),
+                      ("Player", lambda **o: animate(y, **o)),
+                      ("draw", lambda **o: draw(y, **o))]:
+        with pytest.raises(TypeError, match=rf"^{who}: unknown option 'colour'; the options are "
+                                            r"expand, fmt, grads, groups"):
+            call(colour="red")
+
+
+def _has_graphviz_package():
+    try:
+        import graphviz  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_draw_and_to_dot_give_the_same_text_for_the_same_options():
     pytest.importorskip("graphviz")
     a, b = Value(2.0, "a"), Value(-3.0, "b")
     y = (a * b).tanh()
@@ -320,3 +356,4 @@ def test_draw_and_to_dot_take_the_same_options_with_the_same_meaning():
     options = {"rankdir": "TB", "show_grad": False, "show_contrib": True, "fmt": ".2f",
                "title": "t", "show_data": False}
     assert draw(y, **options).source == to_dot(y, **options)
+    assert draw(y, **_every_option(a, b, y)).source == to_dot(y, **_every_option(a, b, y))

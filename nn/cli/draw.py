@@ -11,6 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from autograd import Value, toposort
+from autograd.expr import FUNCTIONS, ExpressionError, parse
+from autograd.steps import format_trace
+from autograd.viz import GraphvizNotFound, save, to_dot
+
 DRAWING_FORMATS = (".svg", ".png", ".pdf", ".dot", ".gv")
 ANIMATION_FORMATS = (".html", ".htm", ".gif")
 
@@ -24,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
         "(.svg, .png, .pdf, or .dot text, which needs no Graphviz) or the step-by-step "
         "animation of the backward pass (.html player that works offline, or .gif). "
         "The expression may use numbers, variables, + - * / **, unary minus and the "
-        "functions exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, softplus, sin, cos, abs. "
+        f"functions {', '.join(FUNCTIONS)}. "
         "Quote it for the shell; an expression starting with '-' goes after '--'.",
         epilog='example: edgegrad draw "c*(a+2*b)" a=3 b=1 c=-2 -o graph.svg --steps')
     p.add_argument("expression", help='the expression, e.g. "c*(a+2*b)"')
@@ -67,19 +72,13 @@ def _assignments(items: list[str]) -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     """Run ``edgegrad draw``; 0 on success, 2 for a bad expression or argument, 1 when the
     drawing could not be written."""
-    from autograd import Value, toposort
-    from autograd.expr import ExpressionError, parse
-
     err = sys.stderr
     try:
         values = _assignments(args.assignments)
         leaves = {name: Value(x, label=name) for name, x in values.items()}
         root = parse(args.expression, leaves)
         format(1.0, args.fmt)
-    except ExpressionError as e:
-        print(f"edgegrad draw: error: {e}", file=err)
-        return 2
-    except (ValueError, TypeError) as e:
+    except (ExpressionError, ValueError, TypeError) as e:  # a bad expression, value or --fmt
         print(f"edgegrad draw: error: {e}", file=err)
         return 2
     in_graph = set(toposort(root))
@@ -92,8 +91,6 @@ def run(args: argparse.Namespace) -> int:
                                "show_grad": not args.no_grad,
                                "show_contrib": args.contrib and not args.no_grad}
     if args.dot:
-        from autograd.viz import to_dot
-
         sys.stdout.write(to_dot(root, **options))
         return 0
     fmt = args.fmt
@@ -103,8 +100,6 @@ def run(args: argparse.Namespace) -> int:
             if v in in_graph:
                 print(f"  d/d{name} = {format(v.grad, fmt)}")
     if args.steps:
-        from autograd.steps import format_trace
-
         print()
         print(format_trace(root, fmt=fmt), end="")
     if args.out is not None:
@@ -115,8 +110,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool) -> int:
-    from autograd.viz import GraphvizNotFound, save, to_dot
-
     err = sys.stderr
     ext = out.suffix.lower()
     if ext not in DRAWING_FORMATS + ANIMATION_FORMATS:
@@ -132,7 +125,8 @@ def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool) -> int:
         return 2
     try:
         if ext in ANIMATION_FORMATS:
-            from autograd.steps import Player
+            # Only an animation needs the player, a page of JavaScript and its frames.
+            from autograd.player import Player
 
             Player(root, rankdir=options["rankdir"], fmt=options["fmt"]).save(out)
         else:
@@ -147,16 +141,3 @@ def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool) -> int:
         return 1
     print(f"wrote {out}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m nn.draw_cli EXPR NAME=VALUE ...``: the subcommand on its own."""
-    parser = argparse.ArgumentParser(prog="edgegrad")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["draw", *(sys.argv[1:] if argv is None else argv)])
-    status: int = args.func(args)
-    return status
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,30 +1,29 @@
-"""The ``edgegrad`` command (also ``python -m nn``): ``train``, plus ``deltas`` and ``draw``.
+"""``edgegrad train``: train an MLP classifier and write the model, its history and pictures.
 
-``edgegrad train`` with no options reproduces micrograd's demo: an MLP 2-16-16-1 on 100
-two-moons points (noise 0.1), max-margin loss + L2 1e-4, 100 full-batch SGD steps with the
-learning rate decaying linearly from 1.0 to 0.1.
+With no options it reproduces micrograd's demo: an MLP 2-16-16-1 on 100 two-moons points
+(noise 0.1), max-margin loss + L2 1e-4, 100 full-batch SGD steps with the learning rate
+decaying linearly from 1.0 to 0.1. Without tqdm it trains with no progress bar, and without
+matplotlib it writes no plots, saying so once.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-SUBCOMMAND_MODULES = ("nn.deltas_cli", "nn.draw_cli")
-"""Modules that add a subcommand: each has ``add_parser(subparsers)`` and ``run(args) -> int``."""
+from autograd import ACTIVATIONS
 
-
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (and a pointer to --help), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+from ..data import DATASETS, Dataset, load_csv
+from ..layers import MLP
+from ..losses import LOSSES
+from ..optim import OPTIMIZERS, LinearDecay, make_optimizer_named
+from ..plots import draw_example, hardest_example, plot_boundary, plot_history
+from ..train import INSTALL_EXTRAS, evaluate, fit
 
 
 def _hidden(text: str) -> list[int]:
@@ -58,14 +57,8 @@ def _nonneg_float(text: str) -> float:
     return x
 
 
-def add_train_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Any) -> None:
     """Add ``train`` to the ``edgegrad`` subcommands."""
-    from autograd import ACTIVATIONS
-
-    from .data import DATASETS
-    from .losses import LOSSES
-    from .optim import OPTIMIZERS
-
     p = subparsers.add_parser(
         "train", help="train an MLP classifier and draw what it learned",
         description="Train an MLP on a toy dataset or your CSV; write the model (JSON), the "
@@ -119,31 +112,17 @@ def add_train_parser(subparsers: Any) -> None:
     o.add_argument("--graph-max-nodes", type=_positive_int, default=300,
                    help="beyond this many nodes, the graph drawing collapses neurons into boxes")
     o.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
-    p.set_defaults(func=run_train)
+    p.set_defaults(func=run)
 
 
-def run_train(args: argparse.Namespace) -> int:
+
+def run(args: argparse.Namespace) -> int:
     """The ``train`` subcommand."""
-    from . import data as datamod
-    from .layers import MLP
-    from .optim import LinearDecay, make_optimizer_named
-    from .train import evaluate, fit
-
     def say(text: str) -> None:
         if not args.quiet:
             print(text, flush=True)
 
-    if args.csv is not None:
-        ds = datamod.load_csv(args.csv, label_column=args.label_column)
-        source = f"{args.csv}"
-    else:
-        kw: dict[str, Any] = {"seed": args.seed}
-        if args.samples is not None:
-            kw["n"] = args.samples
-        if args.noise is not None:
-            kw["std" if args.dataset == "blobs" else "noise"] = args.noise
-        ds = datamod.DATASETS[args.dataset](**kw)
-        source = args.dataset
+    ds, source = _dataset(args)
     loss = args.loss
     ys = ds.targets(loss)
     out_act = args.output_activation or ("sigmoid" if loss == "bce" else "linear")
@@ -155,6 +134,7 @@ def run_train(args: argparse.Namespace) -> int:
     steps = args.epochs * -(-len(ds) // (args.batch_size or len(ds)))
     opt = make_optimizer_named(args.optimizer, model.parameters(), lr=lr,
                                momentum=args.momentum, weight_decay=args.weight_decay)
+    bar, plots = _extras(args.quiet)
 
     say(f"data:  {source}, {len(ds)} points, {ds.n_features} features, {ds.n_classes} classes")
     say(f"model: {model}, {model.num_parameters()} parameters")
@@ -165,7 +145,7 @@ def run_train(args: argparse.Namespace) -> int:
     history = fit(model, ds.xs, ys, loss=loss, optimizer=opt,
                   schedule=LinearDecay(lr, lr_end, max(steps - 1, 1)), epochs=args.epochs,
                   batch_size=args.batch_size, l2=args.l2, seed=args.seed,
-                  progress=not args.quiet, compiled=args.compiled)
+                  progress=bar, compiled=args.compiled)
     seconds = time.perf_counter() - t0
     final_loss, final_acc = evaluate(model, ds.xs, ys, loss, args.l2)
     acc_text = "n/a" if final_acc is None else f"{final_acc:.1%}"
@@ -183,9 +163,7 @@ def run_train(args: argparse.Namespace) -> int:
     (out / "history.json").write_text(json.dumps(hist, indent=1) + "\n", encoding="utf-8")
     written.append((out / "history.json", "loss, accuracy and learning rate per epoch"))
     notes = []
-    try:
-        from .demo import draw_example, hardest_example, plot_boundary, plot_history
-
+    if plots:
         plot_history(history, out / "training.png")
         written.append((out / "training.png", "loss and accuracy curves"))
         if ds.n_features == 2:
@@ -193,8 +171,6 @@ def run_train(args: argparse.Namespace) -> int:
             written.append((out / "boundary.png", "the decision boundary with the data"))
         else:
             notes.append(f"no boundary.png: the data has {ds.n_features} features, not 2")
-    except ImportError as e:
-        notes.append(f"no plots: {e}")
     # The example the model finds hardest: on an easy one the hinge loss is 0 and so is
     # every gradient in the drawing.
     i = hardest_example(model, ds.xs, ys, loss)
@@ -212,34 +188,39 @@ def run_train(args: argparse.Namespace) -> int:
     return 130 if history.interrupted else 0
 
 
-def build_parser() -> Parser:
-    """The ``edgegrad`` argument parser with every available subcommand."""
-    parser = Parser(prog="edgegrad",
-                    description="edgegrad: see, teach and check backpropagation.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    add_train_parser(sub)
-    for name in SUBCOMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).add_parser(sub)
-    return parser
+def _dataset(args: argparse.Namespace) -> tuple[Dataset, str]:
+    """The training data the options name, and how to name it in the summary."""
+    if args.csv is not None:
+        return load_csv(args.csv, label_column=args.label_column), f"{args.csv}"
+    kw: dict[str, Any] = {"seed": args.seed}
+    if args.samples is not None:
+        kw["n"] = args.samples
+    if args.noise is not None:
+        kw["std" if args.dataset == "blobs" else "noise"] = args.noise
+    return DATASETS[args.dataset](**kw), args.dataset
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``edgegrad`` with ``argv`` (default: the command line); return the exit status."""
-    parser = build_parser()
+def _extras(quiet: bool) -> tuple[bool, bool]:
+    """Whether to show the progress bar and to draw the plots: each needs an optional package.
+
+    Says once, on stderr, what is skipped and how to install it.
+    """
+    bar = not quiet and _importable("tqdm.auto")
+    plots = _importable("matplotlib.figure")
+    skipped = []
+    if not quiet and not bar:
+        skipped.append("no progress bar (it needs tqdm)")
+    if not plots:
+        skipped.append("no plots (they need matplotlib)")
+    if skipped:
+        print(f"edgegrad train: note: {', '.join(skipped)}; {INSTALL_EXTRAS} installs "
+              f"{'them' if len(skipped) > 1 else 'it'}", file=sys.stderr)
+    return bar, plots
+
+
+def _importable(module: str) -> bool:
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # --help, or a bad argument (already reported in one line)
-        return e.code if isinstance(e.code, int) else 2
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 2
-    try:
-        status: int = args.func(args)
-    except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted", file=sys.stderr)
-        return 130
-    except (ValueError, OSError, ImportError, FloatingPointError) as e:
-        print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
-        return 1
-    return status
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True

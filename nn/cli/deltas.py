@@ -8,8 +8,16 @@ two-moons examples and the sum-of-squares loss, and prints the side-by-side repo
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from typing import Any
+
+from ..compare import compare, engine_backprop
+from ..data import DATASETS, load_csv
+from ..deltas import ACTIVATIONS, backprop
+from ..layers import MLP, load_model
+from ..losses import LOSSES
+from ..module import ModelFileError
 
 EXAMPLE = """examples:
   edgegrad deltas                                  # 2-4-1 tanh net, 5 two-moons points, sse
@@ -21,10 +29,6 @@ EXAMPLE = """examples:
 
 def add_parser(subparsers: Any) -> None:
     """Add the ``deltas`` subcommand to an argparse subparsers object (``func=run``)."""
-    from .data import DATASETS
-    from .deltas import ACTIVATIONS
-    from .losses import LOSSES
-
     p = subparsers.add_parser(
         "deltas",
         help="compare autograd's gradients with the textbook delta rule",
@@ -82,9 +86,6 @@ def _sizes(text: str) -> list[int]:
 
 
 def _build(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[Any], str]:
-    from .data import DATASETS, load_csv
-    from .layers import MLP, load_model
-
     if args.examples < 1:
         raise ValueError(f"-n/--examples must be at least 1; got {args.examples}")
     if args.csv:
@@ -112,8 +113,6 @@ def _build(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[Any],
         model = MLP(ds.n_features, sizes, activation=args.activation,
                     output_activation=out_act, seed=args.seed)
         # nn starts every bias at 0; small random biases make the check see them at work.
-        import random
-
         rng = random.Random(args.seed + 1)
         for layer in model.layers:
             for neuron in layer.neurons:
@@ -122,9 +121,6 @@ def _build(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[Any],
 
 
 def _details(model: Any, xs: list[list[float]], ys: list[Any], loss: str) -> str:
-    from .compare import engine_backprop
-    from .deltas import backprop
-
     e = engine_backprop(model, xs, ys, loss)
     o = backprop(model, xs, ys, loss)
     lines = ["", "deltas dE_n/da_j, example by example (autograd | delta rule):"]
@@ -140,9 +136,6 @@ def _details(model: Any, xs: list[list[float]], ys: list[Any], loss: str) -> str
 
 def run(args: argparse.Namespace) -> int:
     """The ``edgegrad deltas`` command: print the report; 0 agree, 1 mismatch, 2 bad input."""
-    from .compare import compare
-    from .module import ModelFileError
-
     try:
         model, xs, ys, what = _build(args)
         report = compare(model, xs, ys, loss=args.loss, rtol=args.rtol, atol=args.atol)
@@ -154,16 +147,3 @@ def run(args: argparse.Namespace) -> int:
     if args.details:
         print(_details(model, xs, ys, args.loss))
     return 0 if report.ok else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run ``edgegrad deltas`` on its own: ``python -m nn.deltas_cli [options]``."""
-    parser = argparse.ArgumentParser(prog="edgegrad")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(["deltas", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,5 @@
-"""What ``edgegrad train`` draws: the training curves, the decision boundary and one example's
-computation graph. Each function also works on its own (notebooks import them).
+"""The pictures of training: its curves, the decision boundary and one example's computation
+graph. ``edgegrad train`` writes them; each also works on its own (the notebooks use them).
 
 matplotlib is used through ``matplotlib.figure.Figure`` directly, never pyplot, so nothing
 here changes the backend of a notebook; files are written with the Agg renderer.
@@ -8,29 +8,26 @@ here changes the backend of a notebook; files are written with the Agg renderer.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograd import Value, no_grad, toposort
+from autograd import Value, no_grad, viz
 
 from .data import Dataset
 from .layers import MLP
 from .losses import get_loss, threshold
-from .train import History
+from .train import INSTALL_EXTRAS, History
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-INSTALL_DEMO = "pip install 'edgegrad[demo]'"
 
 
 def _figure(**kwargs: Any) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError(f"plots need matplotlib: {INSTALL_DEMO}") from None
+        raise ImportError(f"plots need matplotlib: {INSTALL_EXTRAS}") from None
     return Figure(**kwargs)
 
 
@@ -128,58 +125,21 @@ def draw_example(model: MLP, x: Sequence[float], target: Any, loss: str, out_dir
                  max_nodes: int | None = 300) -> tuple[Path, str | None]:
     """Draw loss(model(x), target) for one example, after backward, grouped by neuron.
 
-    Writes ``graph.svg`` with autograd.viz and Graphviz; without them (or if rendering
-    fails) writes ``graph.dot`` instead. Returns the path and a note saying why, if it fell
-    back. Parameter grads are overwritten by this example's gradient.
+    Writes ``graph.svg`` with autograd.viz and Graphviz; when rendering fails (no graphviz
+    package or no ``dot`` program), writes the DOT text to ``graph.dot`` instead. Returns the
+    path and a note saying why, if it fell back. Parameter grads are overwritten by this
+    example's gradient.
     """
     trace = model.trace(x)
     root = get_loss(loss)(trace.output, target)
     root.label = "loss"
     model.zero_grad()
     root.backward()
-    note = None
     try:
-        from autograd import viz
-    except ImportError as e:
-        note = f"autograd.viz is not available ({e})"
-    else:
-        svg = out_dir / "graph.svg"
-        try:
-            return viz.save(root, svg, groups=trace.groups, max_nodes=max_nodes), None
-        except Exception as e:  # rendering needs the graphviz package and the dot program
-            note = f"could not render SVG ({type(e).__name__}: {str(e).splitlines()[0]})"
-        dot = out_dir / "graph.dot"
-        dot.write_text(viz.to_dot(root, groups=trace.groups, max_nodes=max_nodes),
-                       encoding="utf-8")
-        return dot, note
+        return viz.save(root, out_dir / "graph.svg", groups=trace.groups,
+                        max_nodes=max_nodes), None
+    except Exception as e:  # rendering needs the graphviz package and the dot program
+        note = f"could not render SVG ({type(e).__name__}: {str(e).splitlines()[0]})"
     dot = out_dir / "graph.dot"
-    dot.write_text(minimal_dot(root), encoding="utf-8")
+    dot.write_text(viz.to_dot(root, groups=trace.groups, max_nodes=max_nodes), encoding="utf-8")
     return dot, note
-
-
-def minimal_dot(root: Value) -> str:
-    """A plain DOT drawing of ``root``'s graph: one node per Value (op, data, grad), local
-    derivatives on the edges, ids in topological order."""
-    order = toposort(root)
-    ids = {v: i for i, v in enumerate(order)}
-    lines = ["digraph G {", "  rankdir=LR;", "  node [shape=record, fontsize=10];"]
-    for v, i in ids.items():
-        name = (v.label or "") + (f" {v.op}" if v.op else "")
-        lines.append(f'  n{i} [label="{{{name.strip() or "const"} | data {v.data:.4g} | '
-                     f'grad {float(v.grad):.4g}}}"];')
-    for v, i in ids.items():
-        for p, local in v.edges():
-            lines.append(f'  n{ids[p]} -> n{i} [label="{float(local):.3g}"];')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def main() -> int:
-    """``python -m nn.demo``: the same as ``edgegrad train`` (the micrograd demo defaults)."""
-    from .cli import main as cli_main
-
-    return cli_main(["train", *sys.argv[1:]])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,7 +4,7 @@ import pytest
 
 from nn import MLP
 from nn.data import Dataset
-from nn.demo import hardest_example, plot_boundary
+from nn.plots import hardest_example, plot_boundary
 
 pytest.importorskip("matplotlib")
 

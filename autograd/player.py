@@ -1,0 +1,291 @@
+"""The backward pass as an animation: a player in Jupyter, an offline HTML file, a GIF.
+
+``animate(root)`` makes a ``Player``: one frame per chain-rule step of ``autograd.steps``, each
+drawn by ``autograd.viz`` with the current edge highlighted and the grads known so far.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import html
+import io
+import itertools
+import json
+import pathlib
+from typing import Any
+
+from .backward import toposort
+from .steps import backward_steps, node_names
+from .value import Value
+from .viz import (
+    INSTALL_DOT,
+    DrawOptions,
+    GraphvizNotFound,
+    _digraph,
+    _Frame,
+    _graphviz,
+    _lines,
+    _num,
+    _source,
+)
+
+__all__ = ["Player", "animate"]
+
+_players = itertools.count()
+
+
+class Player:
+    """The backward pass of ``root`` as frames: first the seeded root, then one frame per step
+    with the current edge highlighted and the grads filled in so far, then the finished pass.
+
+    In Jupyter it shows as a small player (first / previous / play / next, and a slider).
+    ``save("backward.html")`` writes it as one offline HTML file, ``save("backward.gif")`` as
+    a GIF (needs Pillow). Frames are rendered with Graphviz's ``dot``; every frame has the
+    same layout. ``draw_options`` are ``draw``'s (``DrawOptions``: rankdir, fmt, groups, ...).
+    """
+
+    def __init__(self, root: Value, grad: float = 1.0, *, interval_ms: int = 900,
+                 max_frames: int = 400, **draw_options: Any) -> None:
+        self.root = root
+        self.grad = float(grad)
+        self.interval_ms = int(interval_ms)
+        self.options = DrawOptions.parse("Player", draw_options)
+        self.steps = list(backward_steps(root, grad))
+        if len(self.steps) + 2 > max_frames:
+            raise ValueError(f"the backward pass has {len(self.steps)} steps, more frames than "
+                             f"max_frames={max_frames}: animate a smaller graph (one neuron, "
+                             "one example) or raise max_frames")
+        self.frames = self._frames()
+        self._svgs: list[str] | None = None
+
+    def _frames(self) -> list[_Frame]:
+        fmt = self.options.fmt
+        order = toposort(self.root)
+        ids = {v: i for i, v in enumerate(order)}
+        names = node_names(self.root)
+        final: dict[Value, float] = {self.root: self.grad}
+        for s in self.steps:
+            final[s.parent] = s.after
+        numbers = [self.grad, *(v.data for v in order)]
+        for s in self.steps:
+            numbers += [s.local, s.upstream, s.contribution, s.after]
+        width = max(len(_num(x, fmt)) for x in numbers)
+        shown: dict[Value, float] = {self.root: self.grad}
+        done: list[tuple[int, int]] = []
+        frames = [_Frame(dict(shown), final, frozenset(), None, width,
+                         f"forward pass done; backward starts with d{names[self.root]}/"
+                         f"d{names[self.root]} = {_num(self.grad, fmt)}", names=names)]
+        n = len(self.steps)
+        for s in self.steps:
+            edge = (ids[s.node], s.parent_index)
+            shown[s.parent] = s.after
+            frames.append(_Frame(
+                dict(shown), final, frozenset(done), edge, width,
+                f"step {s.index + 1}/{n}: {names[s.parent]}.grad += {_num(s.local, fmt)} × "
+                f"{_num(s.upstream, fmt)}  ({_num(s.before, fmt)} -> {_num(s.after, fmt)})",
+                names=names))
+            done.append(edge)
+        frames.append(_Frame(dict(shown), final, frozenset(done), None, width,
+                             f"done: {n} steps; every grad is d{names[self.root]}/d(node)",
+                             names=names))
+        longest = max(len(f.caption) for f in frames)
+        return [dataclasses.replace(f, caption_width=longest) for f in frames]
+
+    @property
+    def captions(self) -> list[str]:
+        """One line per frame saying what it shows."""
+        return [f.caption for f in self.frames]
+
+    def dot_sources(self) -> list[str]:
+        """The DOT text of every frame (no Graphviz program needed)."""
+        opts = dataclasses.replace(self.options, title=None)
+        return [_source(_lines(self.root, opts, f)) for f in self.frames]
+
+    def _render_all(self, fmt: str) -> list[bytes]:
+        # One `dot` process for all frames: it accepts many graphs and writes one output each.
+        gv = _graphviz()
+        data = "".join(self.dot_sources()).encode("utf-8")
+        try:
+            out: bytes = gv.pipe("dot", fmt, data)
+        except gv.ExecutableNotFound:
+            raise GraphvizNotFound(INSTALL_DOT) from None
+        if fmt == "svg":
+            parts = out.split(b"<svg")[1:]
+            chunks = [b"<svg" + p[: p.rindex(b"</svg>") + 6] for p in parts]
+        else:
+            end = b"IEND\xaeB`\x82"
+            chunks = [p + end for p in out.split(end) if p]
+        if len(chunks) != len(self.frames):
+            raise RuntimeError(f"dot returned {len(chunks)} {fmt} frames for "
+                               f"{len(self.frames)} graphs")
+        return chunks
+
+    def svg_frames(self) -> list[str]:
+        """Each frame as an SVG document (rendered once, then cached)."""
+        if self._svgs is None:
+            self._svgs = [c.decode("utf-8") for c in self._render_all("svg")]
+        return self._svgs
+
+    def png_frames(self) -> list[bytes]:
+        """Each frame as PNG bytes."""
+        return self._render_all("png")
+
+    def to_html(self, standalone: bool = False) -> str:
+        """The player as HTML with inline SVG frames and a little JavaScript; ``standalone``
+        gives a whole page that works offline."""
+        frames = self.svg_frames()
+        key = hashlib.sha1("".join(self.captions).encode("utf-8")).hexdigest()[:8]
+        pid = f"edgegrad-player-{key}-{next(_players)}"
+        payload = json.dumps({"frames": frames, "captions": self.captions,
+                              "interval": self.interval_ms})
+        payload = payload.replace("</", "<\\/")  # a frame must not close the <script>
+        body = _PLAYER.format(pid=pid, first=frames[0], caption=html.escape(self.captions[0]),
+                              last=len(frames) - 1, count=len(frames), payload=payload,
+                              **_ICONS)
+        if not standalone:
+            return body
+        title = html.escape(f"backward pass of {node_names(self.root)[self.root]}")
+        return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+                f"</head>\n<body>\n{body}\n</body></html>\n")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def save_html(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write the player as one self-contained HTML file."""
+        out = pathlib.Path(path)
+        out.write_text(self.to_html(standalone=True), encoding="utf-8")
+        return out
+
+    def save_gif(self, path: str | pathlib.Path, duration_ms: int | None = None) -> pathlib.Path:
+        """Write the frames as a looping GIF (needs Pillow); the last frame stays longer."""
+        try:
+            from PIL import Image
+        except ImportError:
+            raise ImportError("writing a GIF needs Pillow: pip install pillow "
+                              "(or save the player as .html)") from None
+        images = [Image.open(io.BytesIO(png)).convert("RGB") for png in self.png_frames()]
+        w = max(im.width for im in images)
+        h = max(im.height for im in images)
+        padded = []
+        for im in images:
+            canvas = Image.new("RGB", (w, h), "white")
+            canvas.paste(im, (0, 0))
+            padded.append(canvas)
+        step = duration_ms or self.interval_ms
+        durations = [step] * (len(padded) - 1) + [step * 3]
+        out = pathlib.Path(path)
+        padded[0].save(out, format="GIF", save_all=True, append_images=padded[1:],
+                       duration=durations, loop=0)
+        return out
+
+    def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write an .html player or a .gif, by the extension."""
+        ext = pathlib.Path(path).suffix.lower()
+        if ext in (".html", ".htm"):
+            return self.save_html(path)
+        if ext == ".gif":
+            return self.save_gif(path)
+        raise ValueError(f"cannot tell the animation format of {str(path)!r}; "
+                         "use .html (a player that works offline) or .gif")
+
+    def draw(self, frame: int) -> Any:
+        """Frame number ``frame`` as a graphviz.Digraph."""
+        return _digraph(_lines(self.root, self.options, self.frames[frame]))
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        name = node_names(self.root)[self.root]
+        return f"<Player: backward of {name}, {len(self.steps)} steps in {len(self.frames)} frames>"
+
+
+def animate(root: Value, grad: float = 1.0, **options: Any) -> Player:
+    """``Player(root, grad, **options)``: the backward pass as frames, one per chain-rule step."""
+    return Player(root, grad, **options)
+
+
+def _shape(style: str) -> str:
+    """A small shape drawn with CSS in the button's text colour: no font needs a glyph for it."""
+    return (f'<span aria-hidden="true" style="display: inline-block; width: 0; height: 0; '
+            f'vertical-align: -1px; {style}"></span>')
+
+
+# Triangles are boxes of size 0 with one coloured border; bars are narrow filled boxes.
+_LEFT = _shape("border-style: solid; border-width: 5px 8px 5px 0; "
+               "border-color: transparent currentColor transparent transparent")
+_RIGHT = _shape("border-style: solid; border-width: 5px 0 5px 8px; "
+                "border-color: transparent transparent transparent currentColor")
+_BAR = _shape("width: 3px; height: 10px; margin-right: 2px; background: currentColor")
+_ICONS = {"first_icon": _BAR + _LEFT, "prev_icon": _LEFT, "play_icon": _RIGHT,
+          "pause_icon": _BAR + _BAR, "next_icon": _RIGHT}
+
+# A frame wider than the page is scaled down to fit it (its viewBox keeps the proportions).
+_PLAYER = """<style>#{pid} .eg-frame svg {{ max-width: 100%; height: auto; }}</style>
+<div id="{pid}" class="edgegrad-player" style="font-family: sans-serif">
+<div style="margin: 4px 0">
+<button type="button" data-go="first" title="first frame"
+        aria-label="first frame">{first_icon}</button>
+<button type="button" data-go="prev" title="previous step">{prev_icon} prev</button>
+<button type="button" data-go="play" title="play">
+  <span class="eg-play">{play_icon} play</span>
+  <span class="eg-pause" hidden>{pause_icon} pause</span>
+</button>
+<button type="button" data-go="next" title="next step">next {next_icon}</button>
+<input type="range" min="0" max="{last}" value="0" aria-label="frame"
+       style="vertical-align: middle">
+<span class="eg-count">1 / {count}</span>
+</div>
+<div class="eg-caption" style="font-family: monospace; margin: 4px 0">{caption}</div>
+<div class="eg-frame">{first}</div>
+</div>
+<script>
+(function () {{
+  var data = {payload};
+  var root = document.getElementById("{pid}");
+  if (!root) return;
+  var frame = root.querySelector(".eg-frame"), caption = root.querySelector(".eg-caption");
+  var count = root.querySelector(".eg-count"), slider = root.querySelector("input");
+  var playButton = root.querySelector('[data-go="play"]');
+  var playLabel = playButton.querySelector(".eg-play");
+  var pauseLabel = playButton.querySelector(".eg-pause");
+  var n = data.frames.length, k = 0, timer = null;
+  function show(i) {{
+    k = Math.max(0, Math.min(n - 1, i));
+    frame.innerHTML = data.frames[k];
+    caption.textContent = data.captions[k];
+    count.textContent = (k + 1) + " / " + n;
+    slider.value = k;
+  }}
+  function playing(on) {{
+    playLabel.hidden = on;
+    pauseLabel.hidden = !on;
+    playButton.title = on ? "pause" : "play";
+  }}
+  function stop() {{
+    if (timer) {{ clearInterval(timer); timer = null; }}
+    playing(false);
+  }}
+  function play() {{
+    if (timer) {{ stop(); return; }}
+    if (k === n - 1) show(0);
+    playing(true);
+    timer = setInterval(function () {{
+      if (k >= n - 1) {{ stop(); return; }}
+      show(k + 1);
+    }}, data.interval);
+  }}
+  root.addEventListener("click", function (e) {{
+    // The click may land on a button's icon or text: find the button around it.
+    var button = e.target.closest("[data-go]");
+    if (!button || !root.contains(button)) return;
+    var go = button.getAttribute("data-go");
+    if (go === "play") {{ play(); return; }}
+    stop();
+    show(go === "first" ? 0 : go === "prev" ? k - 1 : k + 1);
+  }});
+  slider.addEventListener("input", function () {{ stop(); show(parseInt(slider.value, 10)); }});
+}})();
+</script>"""
