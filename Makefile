@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.edgegrad-installed
 OUT    ?= demo-output
 
-.PHONY: demo test test-torch lint typecheck bench dot clean
+.PHONY: demo test test-torch lint typecheck bench generate dot chromium docs docs-serve dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,13 @@ $(BIN)/python:
 
 # Reinstalled whenever pyproject.toml changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[viz,demo,fast,test]'
+	$(BIN)/python -m pip install --quiet -e '.[all,test]'
+	touch $@
+
+# The documentation site's tools, on top of the above (the docs test builds the site too).
+DOCS_STAMP := $(VENV)/.edgegrad-docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[all,test,docs]'
 	touch $@
 
 # Graphviz's `dot` renders the drawings: install it through apt when it is missing.
@@ -29,12 +35,42 @@ dot:
 	         "(Debian/Ubuntu), brew install graphviz (macOS), or see https://graphviz.org/download/"; \
 	    exit 1; }; }
 
+# Chromium runs the browser tests (tests/test_browser.py): install it through apt when it is
+# missing. Without it `make test` still runs, and those tests say why they were skipped.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
+chromium:
+	@for c in $(CHROMIUM_NAMES); do command -v $$c >/dev/null 2>&1 && exit 0; done; \
+	if command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  echo "Installing Chromium with apt (for the browser tests)..."; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi; \
+	for c in $(CHROMIUM_NAMES); do command -v $$c >/dev/null 2>&1 && exit 0; done; \
+	echo "Chromium is missing, so the browser tests will be skipped. Install it:" \
+	     "apt-get install chromium (Debian/Ubuntu), brew install --cask chromium (macOS)," \
+	     "or set EDGEGRAD_CHROMIUM to a Chromium or Chrome executable."
+
 demo: $(STAMP) dot
 	$(BIN)/python -m nn train --dataset moons --samples 100 --noise 0.1 --hidden 16,16 \
 	  --loss hinge --l2 1e-4 --optimizer sgd --lr 1.0 --lr-end 0.1 --epochs 100 --seed 1 --out $(OUT)
 
-test: $(STAMP) dot
+test: $(DOCS_STAMP) dot chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests --nbmake notebooks
+
+# The documentation site: built into site/ (--strict: a broken link, a missing page or a name in
+# __all__ without a docstring fails the build), or served with live reload on localhost:8000.
+# (NO_MKDOCS_2_WARNING silences a banner that Material for MkDocs prints on every build.)
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-serve: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+# The sdist and the wheel, into dist/, checked by twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 # Optional PyTorch parity tests. Always exactly this pin: it is a local CPU build here.
 test-torch: $(STAMP)
@@ -42,7 +78,13 @@ test-torch: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests -m torch
 
 lint: $(STAMP)
-	$(BIN)/ruff check autograd nn tests benchmarks
+	$(BIN)/ruff check autograd nn tests benchmarks tools
+	$(BIN)/python tools/generate_methods.py --check
+
+# Value's arithmetic methods are written from the op table (autograd/ops.py) into
+# autograd/value.py; run after adding or changing a primitive.
+generate:
+	$(PYTHON) tools/generate_methods.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -53,4 +95,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/higher_order.py
 
 clean:
-	rm -rf $(VENV) $(OUT) build dist *.egg-info
+	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info

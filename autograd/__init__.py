@@ -20,6 +20,7 @@ from .viz import draw, save, to_dot
 # isort: on
 
 __version__ = "0.1.0"
+"""edgegrad's version."""
 
 ENGINE = "edgegrad"
 """Marks this package as edgegrad's engine (HIPS autograd uses the same import name)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from .ops import PRIMITIVES
@@ -56,6 +57,7 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     ``watch(on_edge=...)`` hooks (anomaly detection) see every edge before it is added. Without
     either, ``_propagate`` runs the same chain rule in the same order, written for speed.
     """
+    grad = _seed(grad, create_graph)
     hooks = edge_hooks()
     if not create_graph and not hooks:
         _propagate(root, grad)
@@ -73,6 +75,18 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
             for hook in hooks:
                 hook(node, i, parent, local, node.grad)
             parent.grad += local * node.grad
+
+
+def _seed(grad: Any, create_graph: bool) -> Any:
+    """The seed d(root)/d(root) as a float (or a Value, with create_graph); else a TypeError."""
+    if isinstance(grad, Value):
+        if not create_graph:
+            return grad.data
+        return grad
+    if isinstance(grad, numbers.Real):  # int, float, bool, numpy scalars
+        return float(grad)
+    raise TypeError(f"backward: grad (the seed d(output)/d(output)) must be a real number"
+                    f"{' or a Value' if create_graph else ''}; got {type(grad).__name__}")
 
 
 def _propagate(root: Value, grad: Any) -> None:

@@ -1,7 +1,11 @@
-"""Shared test settings: a modest, deterministic hypothesis profile (CI has 2 cores)."""
+"""Shared test settings: a modest, deterministic hypothesis profile (CI has 2 cores); the
+markers of the slower tests; and a list of the screenshots the browser tests take, printed at
+the end of the run for a person to look at."""
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -12,3 +16,30 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("edgegrad")
+
+
+SCREENSHOTS = pytest.StashKey[list[Path]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The tests of the project as users meet it: in a browser, as a site, as an installed wheel.
+    for line in ("browser: opens the HTML the project writes in Chromium (skipped without one)",
+                 "docs: builds the documentation site",
+                 "wheel: builds the wheel and installs it into fresh virtual environments"):
+        config.addinivalue_line("markers", line)
+    config.stash[SCREENSHOTS] = []
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> list[Path]:
+    """Append a screenshot's path here: the run's summary lists it."""
+    return request.config.stash[SCREENSHOTS]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    paths = config.stash.get(SCREENSHOTS, [])
+    if paths:
+        terminalreporter.write_sep("-", "screenshots of the players, first and last frames")
+        for path in paths:
+            terminalreporter.write_line(str(path))

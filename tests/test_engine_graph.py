@@ -259,19 +259,20 @@ def test_functional_grad():
 
 
 def test_an_interrupted_backward_leaves_the_graph_reusable():
-    class Boom:  # a seed whose products raise partway through the pass, like Ctrl-C
-        def __radd__(self, other):
-            return self
-
-        def __rmul__(self, other):
+    class Boom:  # a local derivative whose product raises partway through the pass, like Ctrl-C
+        def __mul__(self, other):
             raise KeyboardInterrupt
 
     x = Value(0.5)
     h = x.tanh()
-    y = h * h + h
+    hh = h * h
+    y = hh + h
+    saved = hh._da
+    hh._da = Boom()
     with pytest.raises(KeyboardInterrupt):
-        y.backward(Boom())
+        y.backward()
     assert all(n._pending == 0 for n in toposort(y))
+    hh._da = saved
     x.grad = 0.0
     y.backward()
     t = math.tanh(0.5)
@@ -285,3 +286,17 @@ def test_functional_grad_touches_no_grad_attribute():
     assert grad(lambda v: v * v)(x) == 6.0
     assert value_and_grad(lambda v: v.sin(), argnums=0)(x)[1] == pytest.approx(math.cos(3.0))
     assert x.grad == 7.0 and inner.grad == 0.0
+
+
+def test_the_seed_must_be_a_number():
+    x = Value(0.5)
+    y = x * 3.0
+    with pytest.raises(TypeError, match=r"grad .* must be a real number; got list"):
+        y.backward([1.0])  # type: ignore[arg-type]
+    y.backward(2)  # an int is a number
+    assert x.grad == 6.0 and type(x.grad) is float
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match="got ndarray"):
+        y.backward(np.ones(3))  # would have made every leaf's grad an array
+    y.backward(np.float64(1.0))  # a numpy scalar is a real number
+    assert x.grad == 9.0 and type(x.grad) is float
