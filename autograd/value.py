@@ -741,6 +741,68 @@ class Value:
         """A new leaf with the same data: gradients do not flow through it."""
         return Value(self.data, self.label)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle and deep-copy the graph behind this node as a flat list, without recursion
+        (a million-deep chain pickles). Leaves are pickled as objects, so a leaf shared by
+        several pickled nodes stays one leaf; interior nodes are rebuilt for each."""
+        if self._a is None:
+            return (_leaf, (self.data, self.grad, self.label))
+        return (_rebuild, (_flatten(self),))
+
+
+def _leaf(data: float, grad: Any, label: str | None) -> Value:
+    v = Value(data, label)
+    v.grad = grad
+    return v
+
+
+_Record = tuple[float, Any, Union[str, None], str, Union[float, None], tuple[Any, ...],
+                tuple[Any, ...]]
+
+
+def _flatten(root: Value) -> list[_Record]:
+    """The interior nodes under ``root`` as records, each after its operands (``root`` last):
+    (data, grad, label, op, arg, operands, local derivatives), an operand being a leaf itself
+    or the index of an earlier record."""
+    index: dict[Value, int] = {}
+    records: list[_Record] = []
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        waiting = [p for p in node.parents if p._a is not None and p not in index]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        if node in index:
+            continue
+        operands = tuple(index.get(p, p) for p in node.parents)
+        index[node] = len(records)
+        records.append((node.data, node.grad, node.label, node.op, node.arg, operands,
+                        node.local_grads))
+    return records
+
+
+def _rebuild(records: list[_Record]) -> Value:
+    """The inverse of ``_flatten``: the last record's node, with its whole graph."""
+    made: list[Value] = []
+    with recording():  # the graph as it was, even if unpickled inside no_grad()
+        for record in records:
+            made.append(_rebuild_one(record, made))
+    return made[-1]
+
+
+def _rebuild_one(record: _Record, made: list[Value]) -> Value:
+    data, grad, label, op, arg, operands, local_grads = record
+    parents = [made[p] if type(p) is int else p for p in operands]
+    two = len(parents) > 1
+    rest = (tuple(parents[2:]), tuple(local_grads[2:])) if len(parents) > 2 else None
+    node = _node(op, data, arg, parents[0], local_grads[0], parents[1] if two else None,
+                 local_grads[1] if two else None, rest)
+    node.grad = grad
+    node.label = label
+    return node
+
 
 def apply(op: str | Primitive, *operands: Operand, param: float | None = None) -> Value:
     """Apply a primitive (by name, or a ``Primitive``) to Values or numbers: ``apply("tanh", x)``.

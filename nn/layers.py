@@ -13,6 +13,7 @@ Initialization (``init=``): biases start at 0; weights are drawn uniformly from 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -40,15 +41,20 @@ def make_rng(seed: Seed) -> random.Random:
     raise TypeError(f"seed must be an int, a random.Random or None; got {type(seed).__name__}")
 
 
+def _identity(a: Value) -> Value:
+    return a
+
+
 def _activation_fn(name: str) -> Callable[[Value], Value]:
+    # Named functions and partials, never lambdas, so that a model pickles (multiprocessing).
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
     if name == "linear":
-        return lambda a: a
+        return _identity
     method = getattr(Value, name, None)
     if method is not None:
         return method  # type: ignore[no-any-return]
-    return lambda a: apply(name, a)
+    return functools.partial(apply, name)
 
 
 def init_range(activation: str, nin: int, init: str = "auto") -> float:
