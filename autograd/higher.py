@@ -74,8 +74,8 @@ def gradients(root: Value, inputs: Sequence[Value], grad: Any = 1.0,
 def _float_grads(order: list[Value], inputs: Sequence[Value], seed: float) -> tuple[float, ...]:
     """First-order gradients from the recorded float partials, kept in a dict.
 
-    Not ``_grad_graph`` with floats: its per-edge and per-node bookkeeping (made for building
-    Values) costs twice this loop, which ``jacobian`` and ``hessian`` run once per output.
+    Not ``_grad_graph`` with floats: its bookkeeping is made for building Values, and
+    ``jacobian`` and ``hessian`` run this loop once per output.
     """
     grads: dict[Value, float] = {order[0]: seed}
     for node in order:
