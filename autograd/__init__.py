@@ -5,19 +5,37 @@ The modules, in the order they import each other: ``ops`` (the primitive table) 
 ``backends`` (floats, numpy arrays, Values), ``value`` (the node), ``backward`` (topological
 order and the chain rule), ``anomaly``, ``higher`` and ``forward`` (optional transforms),
 ``functional`` and ``check`` (what users call), then ``expr``, ``viz``, ``steps``, ``player``
-and the compiled tape (``program``, ``replay``, ``tape``).
+and the compiled tape (``program``, ``replay``, ``tape``); the teaching tools ``formulas``
+(local derivatives as formulas), ``explain`` (the chain rule written out), ``handcheck`` (a
+learner's numbers checked) and ``worksheet`` come last. ``files`` (``atomic_write``, the one
+writer of every output file) stands apart: it imports nothing of the engine.
 """
 
-# isort: off  (imported in the layers' own order, so the first import is the bottom layer)
 from .anomaly import AnomalyError, detect_anomaly, first_nonfinite
 from .backward import backward, reverse_order, toposort
 from .check import GradCheckReport, GradientCheckError, check_grads, numerical_grad
+from .explain import explain
+from .files import atomic_write
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
+from .handcheck import check_by_hand
 from .ops import ACTIVATIONS, PRIMITIVES, Primitive
-from .value import DomainError, Value, apply, capture, is_grad_enabled, no_grad, watch
+from .value import (
+    DomainError,
+    Value,
+    ZeroDivisionDomainError,
+    apply,
+    atan2,
+    capture,
+    clamp,
+    hypot,
+    is_grad_enabled,
+    maximum,
+    minimum,
+    no_grad,
+    watch,
+)
 from .viz import draw, save, to_dot
-
-# isort: on
+from .worksheet import worksheet
 
 __version__ = "0.1.0"
 """edgegrad's version."""
@@ -28,9 +46,13 @@ ENGINE = "edgegrad"
 __all__ = [
     "ACTIVATIONS", "ENGINE", "PRIMITIVES", "__version__",
     "DomainError", "GradCheckReport", "GradientCheckError", "Primitive", "Value",
+    "ZeroDivisionDomainError",
     "apply", "backward", "capture", "check_grads", "grad", "is_grad_enabled", "no_grad",
     "numerical_grad", "reverse_order", "toposort", "value_and_grad", "watch",
     "AnomalyError", "detect_anomaly", "first_nonfinite", "gradients", "hessian", "hvp",
     "jacobian", "jvp",
+    "atan2", "clamp", "hypot", "maximum", "minimum",
     "draw", "save", "to_dot",
+    "check_by_hand", "explain", "worksheet",
+    "atomic_write",
 ]

@@ -1,7 +1,7 @@
 """A safe expression language for building graphs from text: ``parse("c*(a+2*b)", a=3, b=1, c=-2)``.
 
 The text is parsed with Python's ``ast`` and checked against a whitelist: numbers, names, the
-operators + - * / **, unary minus and plus, parentheses and calls to the engine's functions
+operators + - * / % **, unary minus and plus, parentheses and calls to the engine's functions
 (``FUNCTIONS``). Anything else is refused with an ``ExpressionError`` pointing at the offending
 part. Nothing is ever evaluated by Python: each whitelisted node becomes Value arithmetic.
 """
@@ -26,8 +26,9 @@ LABEL_LENGTH = 30
 
 
 def _is_function(p: Primitive) -> bool:
-    """Whether an expression calls ``p`` by name: a unary primitive that is not an operator."""
-    return p.arity == 1 and p.symbol is None
+    """Whether an expression calls ``p`` by name: a primitive of fixed arity that is not an
+    operator (``tanh(x)``, ``atan2(y, x)``, ``clamp(x, lo, hi)``)."""
+    return p.arity > 0 and p.symbol is None
 
 
 class _Functions(Mapping[str, Primitive]):
@@ -47,9 +48,10 @@ class _Functions(Mapping[str, Primitive]):
 
 
 FUNCTIONS: Mapping[str, Primitive] = _Functions()
-"""The functions an expression may call, by name, in table order: every unary primitive that is
-not an operator (``exp``, ``tanh``, ``abs``, ...), so a new one in ``PRIMITIVES`` is callable at
-once. One with a static parameter takes it as a second, number argument: ``leaky_relu(x, 0.1)``."""
+"""The functions an expression may call, by name, in table order: every primitive that is not an
+operator (``exp``, ``tanh``, ``abs``, ``atan2``, ``maximum``, ``clamp``, ...), so a new one in
+``PRIMITIVES`` is callable at once, with one argument per operand. One with a static parameter
+takes it as a second, number argument: ``leaky_relu(x, 0.1)``."""
 
 
 _BINARY: dict[type, Callable[[Value, Value], Value]] = {
@@ -57,6 +59,7 @@ _BINARY: dict[type, Callable[[Value, Value], Value]] = {
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
+    ast.Mod: lambda a, b: a % b,
 }
 
 _REFUSED: dict[type, str] = {
@@ -84,13 +87,13 @@ _REFUSED: dict[type, str] = {
 }
 
 _OPERATORS: dict[type, str] = {
-    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+    ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
     ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~", ast.Not: "not",
 }
 
 
 def _allowed() -> str:
-    return ("numbers, names, + - * / **, unary minus, parentheses and the functions "
+    return ("numbers, names, + - * / % **, unary minus, parentheses and the functions "
             + ", ".join(FUNCTIONS))
 
 
@@ -257,7 +260,7 @@ def _children(node: ast.expr, source: str, env: Mapping[str, Value]) -> list[ast
                 return [node.left]  # x ** 2: one edge, the exponent is the op's parameter
             return [node.left, node.right]
         sym = _OPERATORS.get(type(node.op), type(node.op).__name__)
-        hint = " (use / for division)" if sym in ("//", "%") else ""
+        hint = " (use / for division)" if sym == "//" else ""
         raise ExpressionError(f"the operator {sym!r} is not allowed{hint}; allowed: {_allowed()}",
                               **where)
     if isinstance(node, ast.Call):
@@ -283,10 +286,12 @@ def _call_args(node: ast.Call, source: str) -> list[ast.expr]:
             raise ExpressionError("starred arguments are not allowed", **_where(a, source))
     p = FUNCTIONS[name]
     if p.param is None:
-        if len(node.args) != 1:
-            raise ExpressionError(f"{name} takes exactly one argument; got {len(node.args)}",
+        if len(node.args) != p.arity:
+            count = {1: "one argument", 2: "two arguments", 3: "three arguments"}.get(
+                p.arity, f"{p.arity} arguments")
+            raise ExpressionError(f"{name} takes exactly {count}; got {len(node.args)}",
                                   **where)
-        return [node.args[0]]
+        return list(node.args)
     optional = p.default is not None
     counts = (1, 2) if optional else (2,)
     if len(node.args) not in counts:
@@ -339,7 +344,7 @@ def _apply(node: ast.expr, source: str, env: Mapping[str, Value],
             p = FUNCTIONS[node.func.id]
             x = done[id(node.args[0])]
             if p.param is None:
-                return apply(p, x)
+                return apply(p, *(done[id(a)] for a in node.args))
             given = _literal(node.args[1], source) if len(node.args) == 2 else None
             return apply(p, x, param=p.default if given is None else given)
     except DomainError as e:

@@ -7,6 +7,7 @@ pass; ``Value.backward`` (in ``backward.py``) walks the recorded edges back.
 
 from __future__ import annotations
 
+import math  # the rules' constants (pi, sqrt(2)), pasted into the generated methods
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +35,22 @@ class DomainError(ValueError):
             shown += f", {op.param}={param!r}"
         super().__init__(f"{op.name}({shown}) is outside the domain of {op.name}: "
                          f"valid inputs are {op.domain}")
+
+
+class ZeroDivisionDomainError(DomainError, ZeroDivisionError):
+    """A division by zero (x / 0, x % 0, 0 ** -1): a DomainError that is also the
+    ZeroDivisionError Python's own ``1 / 0.0`` raises, so code written for either catches it."""
+
+
+def domain_error(op: Primitive, operands: tuple[Any, ...], param: Any = None) -> DomainError:
+    """The error for ``op`` applied outside its domain: a ZeroDivisionDomainError where the op
+    would divide by zero (``op.divides_by_zero``), a DomainError otherwise."""
+    zero = op.divides_by_zero
+    if zero is not None:
+        data = [v.data if isinstance(v, Value) else v for v in operands]
+        if zero(*data, *(() if param is None else (param,))):
+            return ZeroDivisionDomainError(op, operands, param)
+    return DomainError(op, operands, param)
 
 
 def describe(v: Any) -> str:
@@ -207,11 +224,11 @@ def _unary(p: Primitive, v: Value, c: Any = None) -> Value:
     x = v.data
     if c is None:
         if p.checked and not p.inside(x):
-            raise DomainError(p, (v,))
+            raise domain_error(p, (v,))
         try:
             y = p.forward(FLOAT, x)
         except (ValueError, ArithmeticError):
-            raise DomainError(p, (v,)) from None
+            raise domain_error(p, (v,)) from None
         try:
             (d,) = p.partials(FLOAT, x, y)
         except ZeroDivisionError:  # a derivative that is infinite at a domain edge: sqrt'(0)
@@ -219,11 +236,11 @@ def _unary(p: Primitive, v: Value, c: Any = None) -> Value:
         return _node(p.name, y, None, v, d)
     c = float(c)  # an int, a numpy scalar...
     if p.checked and not p.inside(x, c):
-        raise DomainError(p, (v,), c)
+        raise domain_error(p, (v,), c)
     try:
         y = p.forward(FLOAT, x, c)
     except (ValueError, ArithmeticError):
-        raise DomainError(p, (v,), c) from None
+        raise domain_error(p, (v,), c) from None
     try:
         (d,) = p.partials(FLOAT, x, y, c)
     except ZeroDivisionError:
@@ -244,16 +261,32 @@ def _binary(p: Primitive, a: Any, b: Any) -> Any:
     x1 = a.data
     x2 = b.data
     if p.checked and not p.inside(x1, x2):
-        raise DomainError(p, (a, b))
+        raise domain_error(p, (a, b))
     try:
         y = p.forward(FLOAT, x1, x2)
     except (ValueError, ArithmeticError):
-        raise DomainError(p, (a, b)) from None
+        raise domain_error(p, (a, b)) from None
     try:
         da, db = p.partials(FLOAT, x1, x2, y)
     except ZeroDivisionError:
         da, db = ieee_partials(p.partials, x1, x2, y)
     return _node(p.name, y, None, a, da, b, db)
+
+
+def _ternary(p: Primitive, a: Value, b: Value, c: Value) -> Value:
+    """``p`` applied to three Values (clamp); the third edge is the node's tail."""
+    x1, x2, x3 = a.data, b.data, c.data
+    if p.checked and not p.inside(x1, x2, x3):
+        raise domain_error(p, (a, b, c))
+    try:
+        y = p.forward(FLOAT, x1, x2, x3)
+    except (ValueError, ArithmeticError):
+        raise domain_error(p, (a, b, c)) from None
+    try:
+        da, db, dc = p.partials(FLOAT, x1, x2, x3, y)
+    except ZeroDivisionError:
+        da, db, dc = ieee_partials(p.partials, x1, x2, x3, y)
+    return _node(p.name, y, None, a, da, b, db, ((c,), (dc,)))
 
 
 def _sum(p: Primitive, terms: Iterable[Any]) -> Value:
@@ -378,7 +411,7 @@ class Value:
         try:
             y = x1 + x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.ADD, (a, b)) from None
+            raise domain_error(ops.ADD, (a, b)) from None
         da = 1.0
         db = 1.0
         return _node('add', y, None, a, da, b, db)
@@ -394,7 +427,7 @@ class Value:
         try:
             y = x1 + x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.ADD, (a, b)) from None
+            raise domain_error(ops.ADD, (a, b)) from None
         da = 1.0
         db = 1.0
         return _node('add', y, None, a, da, b, db)
@@ -410,7 +443,7 @@ class Value:
         try:
             y = x1 - x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.SUB, (a, b)) from None
+            raise domain_error(ops.SUB, (a, b)) from None
         da = 1.0
         db = -1.0
         return _node('sub', y, None, a, da, b, db)
@@ -426,7 +459,7 @@ class Value:
         try:
             y = x1 - x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.SUB, (a, b)) from None
+            raise domain_error(ops.SUB, (a, b)) from None
         da = 1.0
         db = -1.0
         return _node('sub', y, None, a, da, b, db)
@@ -442,7 +475,7 @@ class Value:
         try:
             y = x1 * x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.MUL, (a, b)) from None
+            raise domain_error(ops.MUL, (a, b)) from None
         da = x2
         db = x1
         return _node('mul', y, None, a, da, b, db)
@@ -458,7 +491,7 @@ class Value:
         try:
             y = x1 * x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.MUL, (a, b)) from None
+            raise domain_error(ops.MUL, (a, b)) from None
         da = x2
         db = x1
         return _node('mul', y, None, a, da, b, db)
@@ -474,7 +507,7 @@ class Value:
         try:
             y = x1 / x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.DIV, (a, b)) from None
+            raise domain_error(ops.DIV, (a, b)) from None
         try:
             da = 1.0 / x2
             db = -y / x2
@@ -493,7 +526,7 @@ class Value:
         try:
             y = x1 / x2
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.DIV, (a, b)) from None
+            raise domain_error(ops.DIV, (a, b)) from None
         try:
             da = 1.0 / x2
             db = -y / x2
@@ -501,13 +534,45 @@ class Value:
             da, db = ieee_partials(ops.DIV.partials, x1, x2, y)
         return _node('div', y, None, a, da, b, db)
 
+    def __mod__(self, other: Operand) -> Value:
+        """x1 mod x2 with the sign of x2 (Python's %), x2 != 0."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            return NotImplemented
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 % x2
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.MOD, (a, b)) from None
+        da = 1.0
+        db = -m.floordiv(x1, x2)
+        return _node('mod', y, None, a, da, b, db)
+
+    def __rmod__(self, other: Operand) -> Value:
+        """x1 mod x2 with the sign of x2 (Python's %), x2 != 0, x1 a number on the left."""
+        a = _operand(other)  # not a Value: Value's own method went first
+        if a is None:
+            return NotImplemented
+        b = self
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = x1 % x2
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.MOD, (a, b)) from None
+        da = 1.0
+        db = -m.floordiv(x1, x2)
+        return _node('mod', y, None, a, da, b, db)
+
     def __neg__(self) -> Value:
         """-x."""
         x = self.data
         try:
             y = -x
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.NEG, (self,)) from None
+            raise domain_error(ops.NEG, (self,)) from None
         d = -1.0
         return _node('neg', y, None, self, d)
 
@@ -517,49 +582,60 @@ class Value:
         try:
             y = m.abs(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.ABS, (self,)) from None
+            raise domain_error(ops.ABS, (self,)) from None
         d = m.sign(x)
         return _node('abs', y, None, self, d)
 
+    def sign(self) -> Value:
+        """-1, 0 or 1 as x < 0, x == 0, x > 0; derivative 0 (also at 0, as PyTorch)."""
+        x = self.data
+        try:
+            y = m.sign(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.SIGN, (self,)) from None
+        d = 0.0
+        return _node('sign', y, None, self, d)
+
     def _pow(self, exponent: float) -> Value:
-        """x ** c for a number c (valid where the real power is defined)."""
+        """x ** c for a number c (valid where the real power is defined); d/dx of x ** 0 is 0."""
         x = self.data
         c = float(exponent)
         if not ops.POW.inside(x, c):
-            raise DomainError(ops.POW, (self,), c)
+            raise domain_error(ops.POW, (self,), c)
         try:
             y = m.pow(x, c)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.POW, (self,), c) from None
+            raise domain_error(ops.POW, (self,), c) from None
         try:
-            d = c * x ** (c - 1.0)
+            d = c * x ** (c - 1.0) if c != 0.0 else 0.0
         except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
             d, = ieee_partials(ops.POW.partials, x, y, c)
         return _node('pow', y, c, self, d)
 
     def _vpow(self, other: Operand) -> Value:
-        """x1 ** x2 for a Value exponent, x1 > 0."""
+        """x1 ** x2 for a Value exponent, x1 > 0 or x1 == 0 < x2."""
         a = self
         b = other if type(other) is Value else _operand(other)
         if b is None:
-            raise TypeError(f"_vpow: expected a Value or a real number; got {type(other).__name__}")
+            raise TypeError(f"_vpow: expected a Value or a real number; "
+                            f"got {type(other).__name__}")
         x1 = a.data
         x2 = b.data
         if not ops.VPOW.inside(x1, x2):
-            raise DomainError(ops.VPOW, (a, b))
+            raise domain_error(ops.VPOW, (a, b))
         try:
             y = m.pow(x1, x2)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.VPOW, (a, b)) from None
+            raise domain_error(ops.VPOW, (a, b)) from None
         try:
             da = x2 * x1 ** (x2 - 1.0)
-            db = m.log(x1) * y
+            db = m.log(m.where(x1 > 0, x1, 1.0)) * y
         except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
             da, db = ieee_partials(ops.VPOW.partials, x1, x2, y)
         return _node('vpow', y, None, a, da, b, db)
 
     def __rpow__(self, other: Operand) -> Value:
-        """x1 ** x2 for a Value exponent, x1 > 0, x1 a number on the left."""
+        """x1 ** x2 for a Value exponent, x1 > 0 or x1 == 0 < x2, x1 a number on the left."""
         a = _operand(other)  # not a Value: Value's own method went first
         if a is None:
             return NotImplemented
@@ -567,14 +643,14 @@ class Value:
         x1 = a.data
         x2 = b.data
         if not ops.VPOW.inside(x1, x2):
-            raise DomainError(ops.VPOW, (a, b))
+            raise domain_error(ops.VPOW, (a, b))
         try:
             y = m.pow(x1, x2)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.VPOW, (a, b)) from None
+            raise domain_error(ops.VPOW, (a, b)) from None
         try:
             da = x2 * x1 ** (x2 - 1.0)
-            db = m.log(x1) * y
+            db = m.log(m.where(x1 > 0, x1, 1.0)) * y
         except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
             da, db = ieee_partials(ops.VPOW.partials, x1, x2, y)
         return _node('vpow', y, None, a, da, b, db)
@@ -585,9 +661,19 @@ class Value:
         try:
             y = m.exp(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.EXP, (self,)) from None
+            raise domain_error(ops.EXP, (self,)) from None
         d = y
         return _node('exp', y, None, self, d)
+
+    def expm1(self) -> Value:
+        """e^x - 1, exact for small x."""
+        x = self.data
+        try:
+            y = m.expm1(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.EXPM1, (self,)) from None
+        d = y + 1.0
+        return _node('expm1', y, None, self, d)
 
     def log(self) -> Value:
         """Natural log, x > 0."""
@@ -595,12 +681,51 @@ class Value:
         try:
             y = m.log(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.LOG, (self,)) from None
+            raise domain_error(ops.LOG, (self,)) from None
         try:
             d = 1.0 / x
         except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
             d, = ieee_partials(ops.LOG.partials, x, y)
         return _node('log', y, None, self, d)
+
+    def log1p(self) -> Value:
+        """log(1 + x), exact for small x; x > -1."""
+        x = self.data
+        try:
+            y = m.log1p(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.LOG1P, (self,)) from None
+        try:
+            d = 1.0 / (1.0 + x)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.LOG1P.partials, x, y)
+        return _node('log1p', y, None, self, d)
+
+    def log2(self) -> Value:
+        """Base-2 log, x > 0."""
+        x = self.data
+        try:
+            y = m.log2(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.LOG2, (self,)) from None
+        try:
+            d = 1.0 / (x * math.log(2.0))
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.LOG2.partials, x, y)
+        return _node('log2', y, None, self, d)
+
+    def log10(self) -> Value:
+        """Base-10 log, x > 0."""
+        x = self.data
+        try:
+            y = m.log10(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.LOG10, (self,)) from None
+        try:
+            d = 1.0 / (x * math.log(10.0))
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.LOG10.partials, x, y)
+        return _node('log10', y, None, self, d)
 
     def sqrt(self) -> Value:
         """Square root, x >= 0 (the derivative is +inf at 0)."""
@@ -608,12 +733,169 @@ class Value:
         try:
             y = m.sqrt(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.SQRT, (self,)) from None
+            raise domain_error(ops.SQRT, (self,)) from None
         try:
             d = 0.5 / y
         except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
             d, = ieee_partials(ops.SQRT.partials, x, y)
         return _node('sqrt', y, None, self, d)
+
+    def hypot(self, other: Operand) -> Value:
+        """sqrt(x1^2 + x2^2) without overflow or underflow; derivative (0, 0) at the origin."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            raise TypeError(f"hypot: expected a Value or a real number; "
+                            f"got {type(other).__name__}")
+        x1 = a.data
+        x2 = b.data
+        if not ops.HYPOT.inside(x1, x2):
+            raise domain_error(ops.HYPOT, (a, b))
+        try:
+            y = m.hypot(x1, x2)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.HYPOT, (a, b)) from None
+        try:
+            da = m.where(y > 0, x1 / y, 0.0)
+            db = m.where(y > 0, x2 / y, 0.0)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            da, db = ieee_partials(ops.HYPOT.partials, x1, x2, y)
+        return _node('hypot', y, None, a, da, b, db)
+
+    def sin(self) -> Value:
+        """Sine."""
+        x = self.data
+        try:
+            y = m.sin(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.SIN, (self,)) from None
+        d = m.cos(x)
+        return _node('sin', y, None, self, d)
+
+    def cos(self) -> Value:
+        """Cosine."""
+        x = self.data
+        try:
+            y = m.cos(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.COS, (self,)) from None
+        d = -m.sin(x)
+        return _node('cos', y, None, self, d)
+
+    def tan(self) -> Value:
+        """Tangent (no float is exactly a pole, so every float is in the domain)."""
+        x = self.data
+        try:
+            y = m.tan(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.TAN, (self,)) from None
+        d = 1.0 + y * y
+        return _node('tan', y, None, self, d)
+
+    def asin(self) -> Value:
+        """Arcsine in [-pi/2, pi/2], -1 <= x <= 1 (the derivative is +inf at -1 and 1)."""
+        x = self.data
+        try:
+            y = m.asin(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ASIN, (self,)) from None
+        try:
+            d = (1.0 - x * x) ** (-0.5)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.ASIN.partials, x, y)
+        return _node('asin', y, None, self, d)
+
+    def acos(self) -> Value:
+        """Arccosine in [0, pi], -1 <= x <= 1 (the derivative is -inf at -1 and 1)."""
+        x = self.data
+        try:
+            y = m.acos(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ACOS, (self,)) from None
+        try:
+            d = -(1.0 - x * x) ** (-0.5)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.ACOS.partials, x, y)
+        return _node('acos', y, None, self, d)
+
+    def atan(self) -> Value:
+        """Arctangent in (-pi/2, pi/2)."""
+        x = self.data
+        try:
+            y = m.atan(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ATAN, (self,)) from None
+        try:
+            d = 1.0 / (1.0 + x * x)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.ATAN.partials, x, y)
+        return _node('atan', y, None, self, d)
+
+    def atan2(self, other: Operand) -> Value:
+        """The angle of the point (x2, x1), as math.atan2(x1, x2); derivative (0, 0) at (0, 0)."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            raise TypeError(f"atan2: expected a Value or a real number; "
+                            f"got {type(other).__name__}")
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = m.atan2(x1, x2)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ATAN2, (a, b)) from None
+        try:
+            da = m.where(x1 * x1 + x2 * x2 > 0, x2 / (x1 * x1 + x2 * x2), 0.0)
+            db = m.where(x1 * x1 + x2 * x2 > 0, -x1 / (x1 * x1 + x2 * x2), 0.0)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            da, db = ieee_partials(ops.ATAN2.partials, x1, x2, y)
+        return _node('atan2', y, None, a, da, b, db)
+
+    def degrees(self) -> Value:
+        """x radians in degrees: x * 180/pi."""
+        x = self.data
+        try:
+            y = x * (180.0 / math.pi)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.DEGREES, (self,)) from None
+        try:
+            d = 180.0 / math.pi
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.DEGREES.partials, x, y)
+        return _node('degrees', y, None, self, d)
+
+    def radians(self) -> Value:
+        """x degrees in radians: x * pi/180."""
+        x = self.data
+        try:
+            y = x * (math.pi / 180.0)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.RADIANS, (self,)) from None
+        try:
+            d = math.pi / 180.0
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.RADIANS.partials, x, y)
+        return _node('radians', y, None, self, d)
+
+    def sinh(self) -> Value:
+        """Hyperbolic sine."""
+        x = self.data
+        try:
+            y = m.sinh(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.SINH, (self,)) from None
+        d = m.cosh(x)
+        return _node('sinh', y, None, self, d)
+
+    def cosh(self) -> Value:
+        """Hyperbolic cosine."""
+        x = self.data
+        try:
+            y = m.cosh(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.COSH, (self,)) from None
+        d = m.sinh(x)
+        return _node('cosh', y, None, self, d)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
@@ -621,9 +903,125 @@ class Value:
         try:
             y = m.tanh(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.TANH, (self,)) from None
+            raise domain_error(ops.TANH, (self,)) from None
         d = 1.0 - y * y
         return _node('tanh', y, None, self, d)
+
+    def asinh(self) -> Value:
+        """Inverse hyperbolic sine."""
+        x = self.data
+        try:
+            y = m.asinh(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ASINH, (self,)) from None
+        try:
+            d = (x * x + 1.0) ** (-0.5)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.ASINH.partials, x, y)
+        return _node('asinh', y, None, self, d)
+
+    def acosh(self) -> Value:
+        """Inverse hyperbolic cosine, x >= 1 (acosh(1) = 0; the derivative is +inf there)."""
+        x = self.data
+        try:
+            y = m.acosh(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ACOSH, (self,)) from None
+        try:
+            d = (x * x - 1.0) ** (-0.5)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.ACOSH.partials, x, y)
+        return _node('acosh', y, None, self, d)
+
+    def atanh(self) -> Value:
+        """Inverse hyperbolic tangent, -1 < x < 1."""
+        x = self.data
+        try:
+            y = m.atanh(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ATANH, (self,)) from None
+        try:
+            d = 1.0 / (1.0 - x * x)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.ATANH.partials, x, y)
+        return _node('atanh', y, None, self, d)
+
+    def erf(self) -> Value:
+        """The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x."""
+        x = self.data
+        try:
+            y = m.erf(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ERF, (self,)) from None
+        try:
+            d = 2.0 / math.sqrt(math.pi) * m.exp(-x * x)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.ERF.partials, x, y)
+        return _node('erf', y, None, self, d)
+
+    def floor(self) -> Value:
+        """The largest integer <= x; derivative 0 (also at the jumps, as PyTorch)."""
+        x = self.data
+        try:
+            y = m.floor(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.FLOOR, (self,)) from None
+        d = 0.0
+        return _node('floor', y, None, self, d)
+
+    def ceil(self) -> Value:
+        """The smallest integer >= x; derivative 0 (also at the jumps, as PyTorch)."""
+        x = self.data
+        try:
+            y = m.ceil(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.CEIL, (self,)) from None
+        d = 0.0
+        return _node('ceil', y, None, self, d)
+
+    def round(self) -> Value:
+        """The nearest integer, halves to even (as round() and torch.round); derivative 0."""
+        x = self.data
+        try:
+            y = m.round(x)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ROUND, (self,)) from None
+        d = 0.0
+        return _node('round', y, None, self, d)
+
+    def maximum(self, other: Operand) -> Value:
+        """The larger of x1 and x2; at a tie, derivative 1/2 to each."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            raise TypeError(f"maximum: expected a Value or a real number; "
+                            f"got {type(other).__name__}")
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = m.maximum(x1, x2)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.MAXIMUM, (a, b)) from None
+        da = 0.5 + 0.5 * m.sign(x1 - x2)
+        db = 0.5 - 0.5 * m.sign(x1 - x2)
+        return _node('maximum', y, None, a, da, b, db)
+
+    def minimum(self, other: Operand) -> Value:
+        """The smaller of x1 and x2; at a tie, derivative 1/2 to each."""
+        a = self
+        b = other if type(other) is Value else _operand(other)
+        if b is None:
+            raise TypeError(f"minimum: expected a Value or a real number; "
+                            f"got {type(other).__name__}")
+        x1 = a.data
+        x2 = b.data
+        try:
+            y = m.minimum(x1, x2)
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.MINIMUM, (a, b)) from None
+        da = 0.5 - 0.5 * m.sign(x1 - x2)
+        db = 0.5 + 0.5 * m.sign(x1 - x2)
+        return _node('minimum', y, None, a, da, b, db)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x)."""
@@ -631,7 +1029,7 @@ class Value:
         try:
             y = m.sigmoid(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.SIGMOID, (self,)) from None
+            raise domain_error(ops.SIGMOID, (self,)) from None
         d = y * (1.0 - y)
         return _node('sigmoid', y, None, self, d)
 
@@ -641,7 +1039,7 @@ class Value:
         try:
             y = m.where(x > 0, x, 0.0)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.RELU, (self,)) from None
+            raise domain_error(ops.RELU, (self,)) from None
         d = m.where(x > 0, 1.0, 0.0)
         return _node('relu', y, None, self, d)
 
@@ -652,7 +1050,7 @@ class Value:
         try:
             y = m.where(x > 0, x, c * x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.LEAKY_RELU, (self,), c) from None
+            raise domain_error(ops.LEAKY_RELU, (self,), c) from None
         d = m.where(x > 0, 1.0, c)
         return _node('leaky_relu', y, c, self, d)
 
@@ -662,29 +1060,43 @@ class Value:
         try:
             y = m.softplus(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.SOFTPLUS, (self,)) from None
+            raise domain_error(ops.SOFTPLUS, (self,)) from None
         d = m.sigmoid(x)
         return _node('softplus', y, None, self, d)
 
-    def sin(self) -> Value:
-        """Sine."""
+    def gelu(self) -> Value:
+        """x * Phi(x), Phi the standard normal cdf (torch's exact gelu, the erf form)."""
         x = self.data
         try:
-            y = m.sin(x)
+            y = 0.5 * x * (1.0 + m.erf(x / math.sqrt(2)))
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.SIN, (self,)) from None
-        d = m.cos(x)
-        return _node('sin', y, None, self, d)
+            raise domain_error(ops.GELU, (self,)) from None
+        try:
+            d = 0.5 * (1.0 + m.erf(x / math.sqrt(2))) + x * m.exp(-x * x / 2) / math.sqrt(math.tau)
+        except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)
+            d, = ieee_partials(ops.GELU.partials, x, y)
+        return _node('gelu', y, None, self, d)
 
-    def cos(self) -> Value:
-        """Cosine."""
+    def silu(self) -> Value:
+        """x * sigmoid(x) (also called swish)."""
         x = self.data
         try:
-            y = m.cos(x)
+            y = x * m.sigmoid(x)
         except (ValueError, ArithmeticError):
-            raise DomainError(ops.COS, (self,)) from None
-        d = -m.sin(x)
-        return _node('cos', y, None, self, d)
+            raise domain_error(ops.SILU, (self,)) from None
+        d = m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x)))
+        return _node('silu', y, None, self, d)
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """x for x > 0, alpha*(e^x - 1) otherwise; elu'(0) = alpha, as PyTorch."""
+        x = self.data
+        c = float(alpha)
+        try:
+            y = m.where(x > 0, x, c * m.expm1(m.minimum(x, 0.0)))
+        except (ValueError, ArithmeticError):
+            raise domain_error(ops.ELU, (self,), c) from None
+        d = m.where(x > 0, 1.0, y + c)
+        return _node('elu', y, c, self, d)
 
     # END GENERATED METHODS
 
@@ -695,6 +1107,11 @@ class Value:
         if isinstance(other, numbers.Real):
             return self._pow(other)
         return NotImplemented
+
+    def clamp(self, lo: Operand, hi: Operand) -> Value:
+        """min(max(x, lo), hi), lo and hi Values or numbers; d/dx = 1 at both bounds, as
+        torch.clamp (op 'clamp', the table's one three-operand primitive)."""
+        return apply(ops.CLAMP, self, lo, hi)
 
     # -- comparisons look at data --------------------------------------------------------------
 
@@ -836,8 +1253,38 @@ def apply(op: str | Primitive, *operands: Operand, param: float | None = None) -
         raise TypeError(f"{p.name} takes no parameter; got {param!r}")
     if p.arity == 1:
         return _unary(p, vs[0])
+    if p.arity == 3:
+        return _ternary(p, vs[0], vs[1], vs[2])
     result: Value = _binary(p, vs[0], vs[1])
     return result
+
+
+# The binary primitives as functions, named as in Python's math module and numpy.
+
+def atan2(y: Operand, x: Operand) -> Value:
+    """The angle of the point (x, y) in [-pi, pi], as ``math.atan2(y, x)``; derivative (0, 0)
+    at the origin, as PyTorch."""
+    return apply(ops.ATAN2, y, x)
+
+
+def hypot(x: Operand, y: Operand) -> Value:
+    """sqrt(x^2 + y^2) without overflow, as ``math.hypot``; derivative (0, 0) at the origin."""
+    return apply(ops.HYPOT, x, y)
+
+
+def maximum(a: Operand, b: Operand) -> Value:
+    """The larger of a and b; at a tie each gets derivative 1/2, as ``torch.maximum``."""
+    return apply(ops.MAXIMUM, a, b)
+
+
+def minimum(a: Operand, b: Operand) -> Value:
+    """The smaller of a and b; at a tie each gets derivative 1/2, as ``torch.minimum``."""
+    return apply(ops.MINIMUM, a, b)
+
+
+def clamp(x: Operand, lo: Operand, hi: Operand) -> Value:
+    """min(max(x, lo), hi); d/dx = 1 at both bounds, as ``torch.clamp``."""
+    return apply(ops.CLAMP, x, lo, hi)
 
 
 VALUE_MATH = ValueMath(apply)

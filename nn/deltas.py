@@ -15,8 +15,9 @@ both), so it can be read next to the book and used to check the engine. It reads
 numbers only: an ``nn.MLP`` (through ``.layers``, ``.neurons``, ``.w[i].data``, ``.b.data``,
 ``.activation``), a :class:`Network`, or nested lists (:meth:`Network.from_lists`).
 
-Conventions shared with the engine: relu'(0) = 0 and leaky_relu'(0) = its slope, so results agree
-even when an activation lands exactly on a kink; tanh'(a) = 1 - z*z, sigmoid'(a) = z*(1 - z).
+Conventions shared with the engine: relu'(0) = 0, leaky_relu'(0) = its slope and elu'(0) = alpha,
+so results agree even when an activation lands exactly on a kink; tanh'(a) = 1 - z*z,
+sigmoid'(a) = z*(1 - z).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ Target = Union[float, int, Sequence[float]]
 
 LEAKY_SLOPE = 0.01
 """The negative-side slope of "leaky_relu" (the engine's default)."""
+
+ELU_ALPHA = 1.0
+"""The negative-side scale alpha of "elu" (the engine's default)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,6 +53,20 @@ def _sigmoid(a: float) -> float:
 def _softplus(a: float) -> float:
     # log(1 + e^a) = max(a, 0) + log(1 + e^-|a|), which never overflows.
     return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
+
+
+def _normal_cdf(a: float) -> float:
+    # Phi(a) = (1 + erf(a / sqrt 2)) / 2, the standard normal distribution function.
+    return 0.5 * (1.0 + math.erf(a / math.sqrt(2.0)))
+
+
+def _normal_pdf(a: float) -> float:
+    # phi(a) = e^(-a^2/2) / sqrt(2 pi), its density: Phi' = phi.
+    return math.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
+
+
+def _elu(a: float) -> float:
+    return a if a > 0.0 else ELU_ALPHA * math.expm1(a)
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,14 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("softplus", _softplus, lambda a, z: _sigmoid(a)),
         Activation("sin", math.sin, lambda a, z: math.cos(a)),
         Activation("exp", math.exp, lambda a, z: z),
+        # gelu(a) = a Phi(a): by the product rule, gelu'(a) = Phi(a) + a phi(a).
+        Activation("gelu", lambda a: a * _normal_cdf(a),
+                   lambda a, z: _normal_cdf(a) + a * _normal_pdf(a)),
+        # silu(a) = a sigma(a): silu'(a) = sigma(a) + a sigma(a) (1 - sigma(a)).
+        Activation("silu", lambda a: a * _sigmoid(a),
+                   lambda a, z: _sigmoid(a) + a * _sigmoid(a) * (1.0 - _sigmoid(a))),
+        # elu'(a) = alpha e^a on the negative side, alpha at the kink (the engine's choice).
+        Activation("elu", _elu, lambda a, z: 1.0 if a > 0.0 else ELU_ALPHA * math.exp(a)),
     )
 }
 """Every activation the delta rule knows, by the names ``nn`` uses."""

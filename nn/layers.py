@@ -8,7 +8,8 @@ Initialization (``init=``): biases start at 0; weights are drawn uniformly from 
 - ``"he"``: r = sqrt(6 / nin), variance 2/nin (keeps relu activations' scale);
 - ``"lecun"``: r = sqrt(3 / nin), variance 1/nin (keeps tanh/sigmoid/linear in their range);
 - ``"uniform"``: r = 1 (micrograd's choice);
-- ``"auto"`` (default): "he" for relu and leaky_relu, "lecun" for every other activation.
+- ``"auto"`` (default): "he" for the relu family (relu, leaky_relu, gelu, silu, elu), "lecun"
+  for every other activation.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ import math
 import numbers
 import os
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from autograd import ACTIVATIONS, Value, apply, capture
 
-from .module import ModelFileError, Module, read_model_file
+from .module import MAX_PARAMETERS, ModelFileError, Module, _brief, read_model_file
 
 Seed = Union[int, random.Random, None]
 Input = Union[Value, float, int]
 
 INITS = ("auto", "he", "lecun", "uniform")
+RELU_LIKE = ("relu", "leaky_relu", "gelu", "silu", "elu")
+"""Activations that pass positive inputs about unchanged and damp negative ones: "he" init."""
 
 
 def make_rng(seed: Seed) -> random.Random:
@@ -60,7 +63,7 @@ def _activation_fn(name: str) -> Callable[[Value], Value]:
 def init_range(activation: str, nin: int, init: str = "auto") -> float:
     """The half-width r of the uniform weight initialization U(-r, r) (see the module doc)."""
     if init == "auto":
-        init = "he" if activation in ("relu", "leaky_relu") else "lecun"
+        init = "he" if activation in RELU_LIKE else "lecun"
     if init == "he":
         return math.sqrt(6.0 / nin)
     if init == "lecun":
@@ -277,17 +280,62 @@ def _relabel(module: Module) -> None:
 KINDS: dict[str, Callable[..., Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
 
 
+def parameter_count(kind: str, config: Mapping[str, Any]) -> int | None:
+    """How many parameters ``KINDS[kind](**config)`` has, from the sizes in ``config`` alone
+    (each neuron: one weight per input and a bias); None when a size is not a positive int
+    (the constructor then says what is wrong)."""
+    def size(x: Any) -> int | None:
+        return x if type(x) is int and x > 0 else None
+
+    if kind == "Neuron":
+        widths: Any = [1]
+    elif kind == "Layer":
+        widths = [config.get("nout")]
+    elif kind == "MLP":
+        widths = config.get("nouts")
+    else:
+        return None
+    fan_in = size(config.get("nin"))
+    if fan_in is None or not isinstance(widths, list) or not widths:
+        return None
+    total = 0
+    for w in widths:
+        width = size(w)
+        if width is None:
+            return None
+        total += (fan_in + 1) * width
+        fan_in = width
+    return total
+
+
 def load_model(path: str | os.PathLike[str]) -> Module:
-    """Build the model a file saved by ``Module.save`` describes and load its weights."""
+    """Build the model a file saved by ``Module.save`` describes and load its weights.
+
+    The file is read once, by the bounded reader ``read_model_file``. The size of the model its
+    config describes is checked against the parameters the file holds, and against
+    ``MAX_PARAMETERS``, before anything is built: a small file cannot ask for a huge model.
+    """
     doc = read_model_file(path)
-    make = KINDS.get(doc["kind"])
+    kind, config = doc["kind"], doc["config"]
+    make = KINDS.get(kind)
     if make is None:
-        raise ModelFileError(f"{path}: unknown model kind {doc['kind']!r}; "
+        raise ModelFileError(f"{path}: unknown model kind {_brief(kind)}; "
                              f"known: {', '.join(KINDS)}")
+    count = parameter_count(kind, config)
+    if count is not None and count > MAX_PARAMETERS:
+        raise ModelFileError(f"{path}: its config describes a {kind} model of {count:,} "
+                             f"parameters; "
+                             f"a model file holds at most {MAX_PARAMETERS:,} "
+                             f"(nn.module.MAX_PARAMETERS)")
+    if count is not None and count != len(doc["parameters"]):
+        raise ModelFileError(f"{path}: its config describes a {kind} model of {count:,} "
+                             f"parameters, "
+                             f"but the file holds {len(doc['parameters']):,}")
     try:
-        model = make(**doc["config"])
+        model = make(**config)
     except (TypeError, ValueError) as e:
-        raise ModelFileError(f"{path}: its config {doc['config']!r} does not build a "
-                             f"{doc['kind']}: {e}") from None
-    model.load(path)
+        why = str(e) if len(str(e)) <= 200 else str(e)[:200] + " ..."
+        raise ModelFileError(f"{path}: its config {_brief(config)} does not build a {kind}: "
+                             f"{why}") from None
+    model._load_document(doc, str(path))
     return model

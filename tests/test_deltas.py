@@ -175,6 +175,10 @@ CASES = [
     (["exp", "tanh"], "hinge", [1.0, -1.0]),
     (["leaky_relu", "linear"], "softmax_ce", [1, 0]),
     (["relu", "sigmoid", "linear"], "sse", [0.1, 0.9]),
+    (["gelu", "linear"], "sse", [0.3, -1.2]),
+    (["silu", "tanh"], "mse", [0.5, -0.4]),
+    (["elu", "linear"], "bce_logits", [1.0, 0.0]),
+    (["gelu", "silu", "elu"], "sse", [0.1, 0.9]),
 ]
 
 

@@ -18,7 +18,8 @@ from nn.layers import MLP
 from nn.losses import LOSSES
 
 RTOL = 1e-10
-ACTS = ["linear", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "sin", "exp"]
+ACTS = ["linear", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "sin", "exp", "gelu", "silu",
+        "elu"]
 
 
 def close(a: float, b: float, rtol: float = RTOL, atol: float = 1e-12) -> bool:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograd import DomainError, Value
+from autograd import DomainError, Value, ZeroDivisionDomainError
 
 
 @pytest.mark.parametrize(
@@ -20,6 +20,12 @@ from autograd import DomainError, Value
         (lambda: Value(-2.0, "b") ** Value(2.0), "vpow", "base > 0"),
         (lambda: (-2) ** Value(0.5, "e"), "vpow", "label 'e'"),
         (lambda: Value(1000.0, "big").exp(), "exp", "709.78"),
+        (lambda: Value(5.0, "n") % Value(0.0, "z"), "mod", "label 'z'"),
+        (lambda: Value(-1.0, "n").log1p(), "log1p", "x > -1"),
+        (lambda: Value(1.0, "n").atanh(), "atanh", "-1 < x < 1"),
+        (lambda: Value(0.5, "n").acosh(), "acosh", "x >= 1"),
+        (lambda: Value(2.0, "n").asin(), "asin", "-1 <= x <= 1"),
+        (lambda: Value(0.0, "b") ** Value(0.0), "vpow", "exponent > 0"),
     ],
 )
 def test_domain_errors_name_op_and_operands(make, op, shown):
@@ -55,3 +61,18 @@ def test_sum_errors():
         Value.sum([])
     with pytest.raises(TypeError, match="str"):
         Value.sum([Value(1.0), "x"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Value(1.0) / Value(0.0),
+    lambda: 1 / Value(0.0),
+    lambda: Value(1.0) % 0,
+    lambda: Value(0.0) ** -1,
+    lambda: Value(0.0) ** Value(-2.0),
+])
+def test_division_by_zero_is_also_a_zero_division_error(make):
+    """Code written for Python's 1 / 0.0 (or for micrograd) catches it; so does DomainError."""
+    with pytest.raises(ZeroDivisionError) as info:
+        make()
+    assert isinstance(info.value, DomainError)
+    assert type(info.value) is ZeroDivisionDomainError

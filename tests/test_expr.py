@@ -65,12 +65,15 @@ def test_long_subexpressions_stay_unlabelled_and_label_can_be_off():
 
 # -- the functions come from the primitive table ---------------------------------------------
 
-def test_the_functions_are_the_tables_unary_primitives_that_are_not_operators():
-    assert set(FUNCTIONS) == {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu",
-                              "softplus", "sin", "cos", "abs"}
+def test_the_functions_are_the_tables_primitives_that_are_not_operators():
+    assert set(FUNCTIONS) == {
+        "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
+        "abs", "sign", "expm1", "log1p", "log2", "log10", "hypot", "tan", "asin", "acos", "atan",
+        "atan2", "degrees", "radians", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "floor",
+        "ceil", "round", "maximum", "minimum", "clamp", "gelu", "silu", "elu"}
     assert list(FUNCTIONS) == [n for n in PRIMITIVES if n in FUNCTIONS]  # table order
     assert all(FUNCTIONS[n] is PRIMITIVES[n] for n in FUNCTIONS)
-    for operator in ("neg", "pow", "add", "vpow", "sum"):
+    for operator in ("neg", "pow", "add", "vpow", "sum", "mod"):
         assert operator not in FUNCTIONS
         with pytest.raises(KeyError):
             FUNCTIONS[operator]
@@ -182,7 +185,9 @@ def test_the_parser_never_evaluates_text():
     ("a and b", "'and' and 'or' are not allowed", "a and b"),
     ("(x := a)", "assignments (:=) are not allowed", "x := a"),
     ("a // b", "the operator '//' is not allowed (use / for division)", "a // b"),
-    ("a % b", "the operator '%' is not allowed", "a % b"),
+    ("a @ b", "the operator '@' is not allowed", "a @ b"),
+    ("a % (b - 1)", "outside the domain of mod", "a % (b - 1)"),
+    ("atan2(a)", "atan2 takes exactly two arguments; got 1", "atan2(a)"),
     ("~a", "the operator '~' is not allowed", "~a"),
     ("'abc' * 3", "str 'abc' is not allowed", "'abc'"),
     ("1j * a", "a complex number is not allowed", "1j"),

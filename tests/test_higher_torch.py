@@ -5,10 +5,11 @@ import random
 
 import pytest
 
-from autograd import Value, grad, hessian, jvp
+from autograd import Value, atan2, clamp, grad, hessian, hypot, jvp, maximum
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
+F = torch.nn.functional
 
 UNARY = {
     "exp": (lambda v: v.exp(), torch.exp),
@@ -25,8 +26,30 @@ UNARY = {
     "1/x": (lambda v: 1 / v, lambda t: 1 / t),
     "relu*x": (lambda v: v.relu() * v, lambda t: torch.relu(t) * t),
     "abs*x": (lambda v: abs(v) * v, lambda t: torch.abs(t) * t),
+    "expm1": (lambda v: v.expm1(), torch.expm1),
+    "log1p": (lambda v: v.log1p(), torch.log1p),
+    "log2": (lambda v: v.log2(), torch.log2),
+    "log10": (lambda v: v.log10(), torch.log10),
+    "tan": (lambda v: v.tan(), torch.tan),
+    "asin": (lambda v: v.asin(), torch.asin),
+    "acos": (lambda v: v.acos(), torch.acos),
+    "atan": (lambda v: v.atan(), torch.atan),
+    "sinh": (lambda v: v.sinh(), torch.sinh),
+    "cosh": (lambda v: v.cosh(), torch.cosh),
+    "asinh": (lambda v: v.asinh(), torch.asinh),
+    "acosh": (lambda v: v.acosh(), torch.acosh),
+    "atanh": (lambda v: v.atanh(), torch.atanh),
+    "erf": (lambda v: v.erf(), torch.erf),
+    "degrees*x": (lambda v: v.degrees() * v, lambda t: torch.rad2deg(t) * t),
+    "gelu": (lambda v: v.gelu(), F.gelu),
+    "silu": (lambda v: v.silu(), F.silu),
+    "elu 0.5": (lambda v: v.elu(0.5), lambda t: F.elu(t, 0.5)),
+    "x*floor(x)": (lambda v: v * v.floor(), lambda t: t * torch.floor(t)),
+    "x**0": (lambda v: v ** 0.0 * v, lambda t: t ** 0.0 * t),
 }
-POSITIVE = {"log", "sqrt", "pow 2.5", "pow -1.5", "x**x", "1/x"}
+POSITIVE = {"log", "sqrt", "pow 2.5", "pow -1.5", "x**x", "1/x", "log2", "log10"}
+DOMAIN = {"asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "atanh": (-0.9, 0.9), "acosh": (1.1, 4.0),
+          "log1p": (-0.9, 3.0), "tan": (-1.4, 1.4)}
 
 
 def _leaf(x):
@@ -47,6 +70,8 @@ def test_second_derivatives_match_torch(name):
     for _ in range(15):
         x = rng.uniform(0.1, 3.0) if name in POSITIVE else rng.choice([-1, 1]) * rng.uniform(
             0.1, 3.0)
+        if name in DOMAIN:
+            x = rng.uniform(*DOMAIN[name])
         assert grad(grad(ours))(x) == pytest.approx(_torch_second(theirs, x), rel=1e-12,
                                                     abs=1e-14), (name, x)
 
@@ -61,6 +86,30 @@ def test_hessian_matches_torch():
     got = hessian(f)(*point)
     for i in range(3):
         assert got[i] == pytest.approx(expected[i].tolist(), rel=1e-12, abs=1e-14)
+
+
+BINARY_HESSIANS = {
+    "atan2": (lambda y, x: atan2(y, x) * y, lambda y, x: torch.atan2(y, x) * y),
+    "hypot": (lambda a, b: hypot(a, b) * a, lambda a, b: torch.hypot(a, b) * a),
+    "mod": (lambda a, b: (a % b) * a * b, lambda a, b: torch.remainder(a, b) * a * b),
+    "maximum": (lambda a, b: maximum(a * a, b) * b, lambda a, b: torch.maximum(a * a, b) * b),
+    "clamp": (lambda a, b: clamp(a * b, -1.0, b) * a,
+              lambda a, b: torch.clamp(a * b, torch.tensor(-1.0, dtype=torch.float64), b) * a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_HESSIANS))
+def test_hessians_of_the_binary_functions_match_torch(name):
+    ours, theirs = BINARY_HESSIANS[name]
+    rng = random.Random(name)
+    for _ in range(10):
+        point = (rng.uniform(0.2, 2.0) * rng.choice([-1, 1]), rng.uniform(0.3, 2.0))
+        expected = torch.autograd.functional.hessian(
+            lambda t: theirs(t[0], t[1]), torch.tensor(point, dtype=torch.float64))
+        got = hessian(ours)(*point)
+        for i in range(2):
+            assert got[i] == pytest.approx(expected[i].tolist(), rel=1e-12, abs=1e-13), (name,
+                                                                                        point)
 
 
 def test_jvp_matches_torch_func_jvp():
@@ -92,3 +141,21 @@ def test_backward_create_graph_matches_torch():
     assert slope.data == pytest.approx(first.item(), rel=1e-14)
     assert x.grad == pytest.approx(t.grad.item(), rel=1e-13)
     assert not math.isnan(x.grad)
+
+
+def test_jvp_of_the_new_ops_matches_torch_func_jvp():
+    def f(x, y):
+        return [atan2(x, y) * x.gelu(), (x % y) + hypot(x, y).log1p() - x.silu() * y.elu(0.5)]
+
+    def f_torch(x, y):
+        return (torch.atan2(x, y) * F.gelu(x),
+                torch.remainder(x, y) + torch.log1p(torch.hypot(x, y))
+                - F.silu(x) * F.elu(y, 0.5))
+
+    point, v = (0.8, -0.3), (1.5, 0.25)
+    as_tensors = tuple(torch.tensor(p, dtype=torch.float64) for p in point)
+    tangents = tuple(torch.tensor(d, dtype=torch.float64) for d in v)
+    values, tans = torch.func.jvp(f_torch, as_tensors, tangents)
+    ours_values, ours_tans = jvp(f, point, v)
+    assert ours_values == pytest.approx([t.item() for t in values], rel=1e-14)
+    assert ours_tans == pytest.approx([t.item() for t in tans], rel=1e-13)

@@ -5,10 +5,11 @@ import random
 
 import pytest
 
-from autograd import Value
+from autograd import DomainError, Value, atan2, clamp, hypot, maximum, minimum
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
+F = torch.nn.functional
 
 UNARY = {
     "exp": (lambda v: v.exp(), torch.exp),
@@ -25,6 +26,42 @@ UNARY = {
     "abs": (lambda v: abs(v), torch.abs),
     "neg": (lambda v: -v, torch.neg),
     "pow": (lambda v: v ** 3, lambda t: t ** 3),
+    "pow 0": (lambda v: v ** 0.0, lambda t: t ** 0.0),
+    "pow 0.5": (lambda v: v ** 0.5, lambda t: t ** 0.5),
+    "expm1": (lambda v: v.expm1(), torch.expm1),
+    "log1p": (lambda v: v.log1p(), torch.log1p),
+    "log2": (lambda v: v.log2(), torch.log2),
+    "log10": (lambda v: v.log10(), torch.log10),
+    "tan": (lambda v: v.tan(), torch.tan),
+    "asin": (lambda v: v.asin(), torch.asin),
+    "acos": (lambda v: v.acos(), torch.acos),
+    "atan": (lambda v: v.atan(), torch.atan),
+    "degrees": (lambda v: v.degrees(), torch.rad2deg),
+    "radians": (lambda v: v.radians(), torch.deg2rad),
+    "sinh": (lambda v: v.sinh(), torch.sinh),
+    "cosh": (lambda v: v.cosh(), torch.cosh),
+    "asinh": (lambda v: v.asinh(), torch.asinh),
+    "acosh": (lambda v: v.acosh(), torch.acosh),
+    "atanh": (lambda v: v.atanh(), torch.atanh),
+    "erf": (lambda v: v.erf(), torch.erf),
+    "sign": (lambda v: v.sign(), torch.sign),
+    "floor": (lambda v: v.floor(), torch.floor),
+    "ceil": (lambda v: v.ceil(), torch.ceil),
+    "round": (lambda v: v.round(), torch.round),
+    "gelu": (lambda v: v.gelu(), F.gelu),
+    "silu": (lambda v: v.silu(), F.silu),
+    "elu": (lambda v: v.elu(), F.elu),
+    "elu 0.5": (lambda v: v.elu(0.5), lambda t: F.elu(t, 0.5)),
+}
+DOMAIN = {  # where random points are drawn; elsewhere (-3, 3)
+    "log": (0.05, 3.0), "sqrt": (0.05, 3.0), "log2": (0.05, 3.0), "log10": (0.05, 3.0),
+    "pow 0.5": (0.05, 3.0), "log1p": (-0.95, 3.0), "asin": (-0.95, 0.95),
+    "acos": (-0.95, 0.95), "atanh": (-0.95, 0.95), "acosh": (1.05, 4.0), "tan": (-1.4, 1.4),
+}
+KINKS = {  # the conventions at kinks, jumps and domain edges; elsewhere 0
+    "log": [], "log2": [], "log10": [], "acosh": [1.0], "asin": [-1.0, 1.0],
+    "acos": [-1.0, 1.0], "atanh": [], "floor": [0.0, 2.0, -1.0], "ceil": [0.0, 2.0, -1.0],
+    "round": [0.5, 1.5, 2.5, -0.5, -2.5, 0.0],
 }
 
 
@@ -36,9 +73,8 @@ def _leaf(x):
 def test_unary_ops_match_torch(name):
     ours, theirs = UNARY[name]
     rng = random.Random(name)
-    points = [rng.uniform(0.05, 3.0) if name in ("log", "sqrt") else rng.uniform(-3, 3)
-              for _ in range(20)]
-    points += [0.0] if name not in ("log",) else []  # the kink conventions, too
+    lo, hi = DOMAIN.get(name, (-3.0, 3.0))
+    points = [rng.uniform(lo, hi) for _ in range(20)] + KINKS.get(name, [0.0])
     for x in points:
         v = Value(x)
         y = ours(v)
@@ -48,6 +84,81 @@ def test_unary_ops_match_torch(name):
         ty.backward()
         assert y.data == pytest.approx(ty.item(), rel=1e-14, abs=1e-15)
         assert v.grad == pytest.approx(t.grad.item(), rel=1e-13, abs=1e-15), (name, x)
+
+
+def test_atanh_at_plus_and_minus_one_is_a_domain_error_where_torch_gives_inf():
+    for x in (-1.0, 1.0):
+        assert math.isinf(torch.atanh(torch.tensor(x, dtype=torch.float64)).item())
+        with pytest.raises(DomainError, match="-1 < x < 1"):
+            Value(x).atanh()
+
+
+def _both(ours, theirs, *xs):
+    """(value, grads) from the engine and from torch, for the same function of xs."""
+    vs = [Value(x) for x in xs]
+    y = ours(*vs)
+    y.backward()
+    ts = [_leaf(x) for x in xs]
+    ty = theirs(*ts)
+    ty.backward()
+    theirs_grads = [0.0 if t.grad is None else t.grad.item() for t in ts]
+    return (y.data, [v.grad for v in vs]), (ty.item(), theirs_grads)
+
+
+BINARY = {
+    "atan2": (atan2, torch.atan2, [(0.0, 0.0), (0.0, -1.0), (-0.0, -1.0), (1.0, 0.0)]),
+    "hypot": (hypot, torch.hypot, [(3.0, -4.0), (0.0, 2.0)]),
+    "maximum": (maximum, torch.maximum, [(1.0, 1.0), (0.0, 0.0), (-2.0, -2.0), (1.0, 2.0)]),
+    "minimum": (minimum, torch.minimum, [(1.0, 1.0), (0.0, 0.0), (-2.0, -2.0), (1.0, 2.0)]),
+    "mod": (lambda a, b: a % b, torch.remainder,
+            [(6.0, 3.0), (-6.0, 3.0), (-1.0, 3.0), (1.0, 0.1), (5.5, -2.0), (0.0, 2.0),
+             (7.0, -7.0)]),
+    "vpow": (lambda a, b: a ** b, lambda a, b: a ** b,
+             [(0.0, 2.0), (0.0, 1.0), (0.0, 0.5), (0.0, 3.5)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_functions_match_torch_including_ties_and_edges(name):
+    ours, theirs, edges = BINARY[name]
+    rng = random.Random(name)
+    points = [(rng.uniform(-3, 3), rng.uniform(-3, 3)) for _ in range(30)]
+    if name == "mod":
+        points = [(a, b) for a, b in points if abs(b) > 0.1]
+    if name == "vpow":
+        points = [(abs(a) + 0.05, b) for a, b in points]
+    for a, b in points + edges:
+        (y, grads), (ty, tgrads) = _both(ours, theirs, a, b)
+        assert y == pytest.approx(ty, rel=1e-14, abs=1e-15), (name, a, b)
+        assert grads == pytest.approx(tgrads, rel=1e-13, abs=1e-15), (name, a, b)
+
+
+def test_hypot_at_the_origin_is_torchs_vector_norm_there():
+    """torch.hypot's gradient at (0, 0) is nan; the engine's is the norm's, (0, 0)."""
+    (y, grads), (ty, tgrads) = _both(
+        hypot, lambda a, b: torch.linalg.vector_norm(torch.stack([a, b])), 0.0, 0.0)
+    assert (y, grads) == (ty, tgrads) == (0.0, [0.0, 0.0])
+    t = [_leaf(0.0), _leaf(0.0)]
+    torch.hypot(*t).backward()
+    assert math.isnan(t[0].grad.item())
+
+
+CLAMP_EDGES = [(0.0, 0.0, 1.0), (1.0, 0.0, 1.0), (-1.0, 0.0, 1.0), (2.0, 0.0, 1.0),
+               (1.0, 1.0, 1.0), (0.5, 1.0, 1.0), (2.0, 1.0, 1.0), (0.5, 2.0, 1.0),
+               (1.5, 2.0, 1.0), (3.0, 2.0, 1.0), (2.0, 2.0, 1.0), (1.0, 2.0, 1.0)]
+
+
+def test_clamp_matches_torch_at_and_between_its_bounds():
+    rng = random.Random(3)
+    points = [tuple(rng.uniform(-2, 2) for _ in range(3)) for _ in range(40)] + CLAMP_EDGES
+    for x, lo, hi in points:
+        (y, grads), (ty, tgrads) = _both(clamp, torch.clamp, x, lo, hi)
+        assert (y, grads) == (ty, tgrads), (x, lo, hi)
+        # Number bounds: the tensor method with numbers, gradient for x only.
+        v, t = Value(x), _leaf(x)
+        v.clamp(lo, hi).backward()
+        t.clamp(lo, hi).backward()
+        assert v.grad == t.grad.item(), (x, lo, hi)
 
 
 def test_binary_ops_match_torch():

@@ -96,15 +96,15 @@ def _method(var: str, p: Any, rules: dict[str, ast.Lambda], name: str,
     if kind == "binary":
         lines += [f"def {name}(self, other: Operand) -> Value:", f'    """{doc}"""']
         # An operator gives Python the chance to try the other operand; a method just refuses.
-        refuse = ("return NotImplemented" if name.startswith("__")
-                  else f"raise TypeError(f\"{name}: expected a Value or a real number; "
-                       f"got {{type(other).__name__}}\")")
+        refuse = (["        return NotImplemented"] if name.startswith("__")
+                  else [f"        raise TypeError(f\"{name}: expected a Value or a real number; \"",
+                        "                        f\"got {type(other).__name__}\")"])
         if reflected:
             lines += ["    a = _operand(other)  # not a Value: Value's own method went first",
-                      "    if a is None:", f"        {refuse}", "    b = self"]
+                      "    if a is None:", *refuse, "    b = self"]
         else:
             lines += ["    a = self", "    b = other if type(other) is Value else _operand(other)",
-                      "    if b is None:", f"        {refuse}"]
+                      "    if b is None:", *refuse]
         lines += ["    x1 = a.data", "    x2 = b.data"]
         names = ["da", "db"]
         edges = "a, da, b, db"
@@ -120,9 +120,9 @@ def _method(var: str, p: Any, rules: dict[str, ast.Lambda], name: str,
     if p.checked:
         valid_args = "x1, x2" if kind == "binary" else ("x, c" if kind == "param" else "x")
         lines += [f"    if not ops.{var}.inside({valid_args}):",
-                  f"        raise DomainError(ops.{var}, {operands}{extra})"]
+                  f"        raise domain_error(ops.{var}, {operands}{extra})"]
     lines += ["    try:", f"        y = {forward}", "    except (ValueError, ArithmeticError):",
-              f"        raise DomainError(ops.{var}, {operands}{extra}) from None"]
+              f"        raise domain_error(ops.{var}, {operands}{extra}) from None"]
     assign = [f"{n} = {e}" for n, e in zip(names, partials)]
     if _may_divide(partials):
         lines += ["    try:"] + [f"        {a}" for a in assign]
