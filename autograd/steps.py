@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .backward import reverse_order, toposort
+from .backward import reverse_order
+from .formulas import edge_formula, node_names
 from .value import Value
 from .viz import _float, _num, op_text
 
@@ -61,28 +62,21 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
             index += 1
 
 
-def node_names(root: Value) -> dict[Value, str]:
-    """A readable name per node: its label, else its op and topological id (``mul4``), else
-    (an unlabelled leaf) its value."""
-    names: dict[Value, str] = {}
-    for i, v in enumerate(toposort(root)):
-        if v.label:
-            names[v] = v.label
-        elif v.parents:
-            names[v] = f"{v.op}{i}"
-        else:
-            names[v] = _num(v.data, ".4g")
-    return names
-
-
-def format_trace(root: Value, grad: float = 1.0, fmt: str = ".4g") -> str:
-    """The backward pass of ``root`` as a table, one chain-rule step per line."""
+def format_trace(root: Value, grad: float = 1.0, fmt: str = ".4g",
+                 show_formula: bool = False) -> str:
+    """The backward pass of ``root`` as a table, one chain-rule step per line; ``show_formula``
+    adds each local derivative as a formula in the nodes' names (∂e/∂a = b)."""
     names = node_names(root)
     steps = list(backward_steps(root, grad))
-    header = ("step", "node", "parent", "local", "upstream", "contribution", "parent grad")
+    header: tuple[str, ...] = ("step", "node", "parent", "local", "upstream", "contribution",
+                               "parent grad")
+    if show_formula:
+        header += ("formula",)
     rows: list[tuple[str, ...]] = []
     for s in steps:
         edge = op_text(s.node, fmt)
+        formula = (edge_formula(s.node, s.parent_index, names, fmt).text(fmt, value=False),
+                   ) if show_formula else ()
         rows.append((
             str(s.index + 1),
             f"{names[s.node]} ({edge})",
@@ -92,6 +86,7 @@ def format_trace(root: Value, grad: float = 1.0, fmt: str = ".4g") -> str:
             _num(s.upstream, fmt),
             _num(s.contribution, fmt),
             f"{_num(s.before, fmt)} -> {_num(s.after, fmt)}",
+            *formula,
         ))
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
     right = {0, 3, 4, 5}
@@ -105,6 +100,7 @@ def format_trace(root: Value, grad: float = 1.0, fmt: str = ".4g") -> str:
     return "\n".join([title, line(header), *(line(r) for r in rows)]) + "\n"
 
 
-def print_trace(root: Value, grad: float = 1.0, fmt: str = ".4g") -> None:
-    """Print ``format_trace(root, grad, fmt)``."""
-    print(format_trace(root, grad, fmt), end="")
+def print_trace(root: Value, grad: float = 1.0, fmt: str = ".4g",
+                show_formula: bool = False) -> None:
+    """Print ``format_trace(root, grad, fmt, show_formula)``."""
+    print(format_trace(root, grad, fmt, show_formula), end="")

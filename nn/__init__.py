@@ -6,6 +6,7 @@ check_engine()
 
 from .compare import DeltaReport, compare  # noqa: E402
 from .data import DATASETS, Dataset, load_csv  # noqa: E402
+from .grading import GradeReport, grade  # noqa: E402
 from .layers import MLP, Layer, Neuron, Trace, load_model  # noqa: E402
 from .losses import LOSSES, accuracy, l2  # noqa: E402
 from .module import ModelFileError, Module  # noqa: E402
@@ -18,4 +19,5 @@ __all__ = [
     "DATASETS", "Adam", "AdamW", "Dataset", "History", "LinearDecay", "SGD",
     "evaluate", "fit", "load_csv",
     "DeltaReport", "compare",
+    "GradeReport", "grade",
 ]

@@ -1,0 +1,71 @@
+"""``edgegrad exercise``: a fresh small problem, its blank worksheet and its answer key.
+
+    edgegrad exercise --seed 7 --kind expression --out sheet7/
+    edgegrad check sheet7/problem.json --answers returned.csv
+
+Each seed gives a different problem, so a teacher can hand one to each student.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from autograd import atomic_write
+from autograd.worksheet import Worksheet, expression_exercise, worksheet
+
+from ..grading import network_exercise, network_problem, network_worksheet
+from .messages import emit
+
+KINDS = ("expression", "network")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the ``exercise`` subcommand to the ``edgegrad`` command (``func=run``)."""
+    p = subparsers.add_parser(
+        "exercise", help="make a small problem with its worksheet and answer key",
+        description="Make a fresh small problem (a different one for each seed): an expression "
+                    "of three inputs, or a 2-2-1 network on two examples. With --out, write "
+                    "problem.json, worksheet.md and worksheet.csv (the blanks to fill in), and "
+                    "key.md and key.csv (the answers); without it, print the problem and the "
+                    "blank worksheet. Grade a returned worksheet with: edgegrad check "
+                    "problem.json --answers worksheet.csv",
+        epilog="example: edgegrad exercise --seed 7 --kind network --out sheet7/")
+    p.add_argument("--seed", type=int, default=0, help="which problem (default 0)")
+    p.add_argument("--kind", choices=KINDS, default="expression",
+                   help="an expression graph or a network (default expression)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write the problem, worksheet and key into this folder")
+    p.set_defaults(func=run)
+
+
+def exercise(kind: str, seed: int) -> tuple[dict[str, Any], Worksheet]:
+    """The problem dict (what ``edgegrad check`` reads) and the worksheet for one seed."""
+    if kind == "expression":
+        problem, root = expression_exercise(seed)
+        return problem, worksheet(root)
+    if kind == "network":
+        problem = network_exercise(seed)
+        net, xs, ys, loss = network_problem(problem)
+        return problem, network_worksheet(net, xs, ys, loss)
+    raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``edgegrad exercise``; 0 on success (an unwritable folder is reported by main)."""
+    problem, sheet = exercise(args.kind, args.seed)
+    text = json.dumps(problem, indent=2) + "\n"
+    if args.out is None:
+        emit(text.rstrip("\n"), limit=None)
+        emit("")
+        emit(sheet.markdown().rstrip("\n"), limit=None)
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = [atomic_write(args.out / "problem.json", text), *sheet.save(args.out)]
+    for path in written:
+        emit(f"wrote {path}")
+    emit(f"grade a returned worksheet with: edgegrad check {args.out / 'problem.json'} "
+         f"--answers FILLED.csv")
+    return 0
