@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import html
 import io
 import itertools
 import json
@@ -16,23 +15,31 @@ import pathlib
 from typing import Any
 
 from .backward import toposort
+from .files import atomic_write
+from .formulas import edge_formula
 from .steps import backward_steps, node_names
 from .value import Value
 from .viz import (
-    INSTALL_DOT,
+    DOT_TIMEOUT,
     DrawOptions,
-    GraphvizNotFound,
+    _brief,
     _digraph,
     _Frame,
-    _graphviz,
+    _graph_size,
+    _h,
     _lines,
     _num,
+    _run_dot,
     _source,
 )
 
 __all__ = ["Player", "animate"]
 
 _players = itertools.count()
+
+_SCRIPT_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                "\u2029": "\\u2029"}
+"""JSON text made safe inside an HTML <script> element (each escape means the same in JSON)."""
 
 
 class Player:
@@ -41,21 +48,28 @@ class Player:
 
     In Jupyter it shows as a small player (first / previous / play / next, and a slider).
     ``save("backward.html")`` writes it as one offline HTML file, ``save("backward.gif")`` as
-    a GIF (needs Pillow). Frames are rendered with Graphviz's ``dot``; every frame has the
-    same layout. ``draw_options`` are ``draw``'s (``DrawOptions``: rankdir, fmt, groups, ...).
+    a GIF (needs Pillow). Frames are rendered with Graphviz's ``dot``, all of them stopped
+    after ``timeout`` seconds (``autograd.viz.DOT_TIMEOUT``; None: no limit); every frame has
+    the same layout. ``draw_options`` are ``draw``'s (``DrawOptions``: rankdir, fmt, groups, ...).
     """
 
     def __init__(self, root: Value, grad: float = 1.0, *, interval_ms: int = 900,
-                 max_frames: int = 400, **draw_options: Any) -> None:
+                 max_frames: int = 400, timeout: float | None = DOT_TIMEOUT,
+                 **draw_options: Any) -> None:
+        if not isinstance(root, Value):
+            raise TypeError(f"Player takes the root Value of a graph; got {type(root).__name__}")
         self.root = root
         self.grad = float(grad)
         self.interval_ms = int(interval_ms)
+        self.timeout = timeout
         self.options = DrawOptions.parse("Player", draw_options)
-        self.steps = list(backward_steps(root, grad))
-        if len(self.steps) + 2 > max_frames:
-            raise ValueError(f"the backward pass has {len(self.steps)} steps, more frames than "
+        # One step per edge: counted before any step is made, so a huge graph costs nothing.
+        self.size = _graph_size(root)
+        if self.size[1] + 2 > max_frames:
+            raise ValueError(f"the backward pass has {self.size[1]} steps, more frames than "
                              f"max_frames={max_frames}: animate a smaller graph (one neuron, "
                              "one example) or raise max_frames")
+        self.steps = list(backward_steps(root, grad))
         self.frames = self._frames()
         self._svgs: list[str] | None = None
 
@@ -80,11 +94,15 @@ class Player:
         for s in self.steps:
             edge = (ids[s.node], s.parent_index)
             shown[s.parent] = s.after
+            formula = ""
+            if self.options.show_formula:
+                f = edge_formula(s.node, s.parent_index, names, fmt)
+                formula = f"  [{f.text(fmt, value=False)}]"
             frames.append(_Frame(
                 dict(shown), final, frozenset(done), edge, width,
                 f"step {s.index + 1}/{n}: {names[s.parent]}.grad += {_num(s.local, fmt)} × "
-                f"{_num(s.upstream, fmt)}  ({_num(s.before, fmt)} -> {_num(s.after, fmt)})",
-                names=names))
+                f"{_num(s.upstream, fmt)}  ({_num(s.before, fmt)} -> {_num(s.after, fmt)})"
+                + formula, names=names))
             done.append(edge)
         frames.append(_Frame(dict(shown), final, frozenset(done), None, width,
                              f"done: {n} steps; every grad is d{names[self.root]}/d(node)",
@@ -104,12 +122,10 @@ class Player:
 
     def _render_all(self, fmt: str) -> list[bytes]:
         # One `dot` process for all frames: it accepts many graphs and writes one output each.
-        gv = _graphviz()
-        data = "".join(self.dot_sources()).encode("utf-8")
-        try:
-            out: bytes = gv.pipe("dot", fmt, data)
-        except gv.ExecutableNotFound:
-            raise GraphvizNotFound(INSTALL_DOT) from None
+        n, m = self.size
+        out = _run_dot("".join(self.dot_sources()), fmt, self.timeout,
+                       f"the {len(self.frames)} frames of the backward pass ({n} values, "
+                       f"{m} edges)")
         if fmt == "svg":
             parts = out.split(b"<svg")[1:]
             chunks = [b"<svg" + p[: p.rindex(b"</svg>") + 6] for p in parts]
@@ -135,17 +151,20 @@ class Player:
         """The player as HTML with inline SVG frames and a little JavaScript; ``standalone``
         gives a whole page that works offline."""
         frames = self.svg_frames()
-        key = hashlib.sha1("".join(self.captions).encode("utf-8")).hexdigest()[:8]
+        key = hashlib.sha1("".join(self.captions).encode("utf-8", "surrogatepass")).hexdigest()[:8]
         pid = f"edgegrad-player-{key}-{next(_players)}"
         payload = json.dumps({"frames": frames, "captions": self.captions,
                               "interval": self.interval_ms})
-        payload = payload.replace("</", "<\\/")  # a frame must not close the <script>
-        body = _PLAYER.format(pid=pid, first=frames[0], caption=html.escape(self.captions[0]),
+        # Inside <script> the data must neither close it nor open a comment (<!--), whatever a
+        # label says: no < > & in the JSON text at all, and no JavaScript line separators.
+        for char, escaped in _SCRIPT_SAFE.items():
+            payload = payload.replace(char, escaped)
+        body = _PLAYER.format(pid=pid, first=frames[0], caption=_h(self.captions[0], page=True),
                               last=len(frames) - 1, count=len(frames), payload=payload,
                               **_ICONS)
         if not standalone:
             return body
-        title = html.escape(f"backward pass of {node_names(self.root)[self.root]}")
+        title = _h(f"backward pass of {node_names(self.root)[self.root]}", page=True)
         return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
                 f"</head>\n<body>\n{body}\n</body></html>\n")
 
@@ -153,10 +172,8 @@ class Player:
         return self.to_html()
 
     def save_html(self, path: str | pathlib.Path) -> pathlib.Path:
-        """Write the player as one self-contained HTML file."""
-        out = pathlib.Path(path)
-        out.write_text(self.to_html(standalone=True), encoding="utf-8")
-        return out
+        """Write the player as one self-contained HTML file (atomically, as every output)."""
+        return atomic_write(path, self.to_html(standalone=True))
 
     def save_gif(self, path: str | pathlib.Path, duration_ms: int | None = None) -> pathlib.Path:
         """Write the frames as a looping GIF (needs Pillow); the last frame stays longer."""
@@ -175,10 +192,10 @@ class Player:
             padded.append(canvas)
         step = duration_ms or self.interval_ms
         durations = [step] * (len(padded) - 1) + [step * 3]
-        out = pathlib.Path(path)
-        padded[0].save(out, format="GIF", save_all=True, append_images=padded[1:],
+        data = io.BytesIO()
+        padded[0].save(data, format="GIF", save_all=True, append_images=padded[1:],
                        duration=durations, loop=0)
-        return out
+        return atomic_write(path, data.getvalue())
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write an .html player or a .gif, by the extension."""
@@ -187,7 +204,7 @@ class Player:
             return self.save_html(path)
         if ext == ".gif":
             return self.save_gif(path)
-        raise ValueError(f"cannot tell the animation format of {str(path)!r}; "
+        raise ValueError(f"cannot tell the animation format of {_brief(str(path))}; "
                          "use .html (a player that works offline) or .gif")
 
     def draw(self, frame: int) -> Any:

@@ -14,19 +14,25 @@ import dataclasses
 import html
 import math
 import pathlib
+import re
+import shutil
+import subprocess
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .backward import toposort
+from .files import atomic_write
+from .formulas import edge_formula, node_names
 from .ops import PRIMITIVES
 from .value import Value
 
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["DrawOptions", "GraphvizNotFound", "draw", "save", "to_dot"]
+__all__ = ["DOT_TIMEOUT", "DrawOptions", "GraphvizNotFound", "RenderError", "draw", "save",
+           "to_dot"]
 
 INSTALL_PACKAGE = "pip install 'edgegrad[viz]'"
 INSTALL_DOT = (
@@ -37,6 +43,13 @@ INSTALL_DOT = (
 )
 RENDER_FORMATS = (".svg", ".png", ".pdf")
 TEXT_FORMATS = (".dot", ".gv")
+
+DOT_TIMEOUT = 30.0
+"""Seconds Graphviz's ``dot`` may take to render one drawing (or all the frames of a player)
+before it is stopped with a ``RenderError``; ``save`` and ``Player`` take ``timeout=``."""
+
+MAX_NUMBER_WIDTH = 64
+"""The widest number ``fmt`` may write (``fmt=">16400"`` would make every box 16,400 wide)."""
 
 # Colours (a light palette that prints well). GHOST is the background: frames of the
 # step-through write not-yet-known numbers in it so every frame has the same layout.
@@ -55,6 +68,11 @@ CLUSTER_COLOR = "#9a9a9a"
 
 class GraphvizNotFound(RuntimeError):
     """Rendering needed Graphviz's ``dot`` program and it is not installed."""
+
+
+class RenderError(RuntimeError):
+    """Graphviz's ``dot`` failed or ran out of time; the message says why and how to draw the
+    graph another way."""
 
 
 def _graphviz() -> Any:
@@ -89,6 +107,9 @@ class DrawOptions:
     show_contrib: bool = False
     """Also write each edge's contribution to the parent's grad, local × upstream grad
     (meaningful after ``backward``)."""
+    show_formula: bool = False
+    """Write each edge's local derivative as a formula in the nodes' names, ∂e/∂a = b = −3
+    (unlabelled nodes named as in traces: ``mul4``)."""
     fmt: str = ".4g"
     """The format spec of every number."""
     highlight: Iterable[Value] = ()
@@ -112,10 +133,15 @@ class DrawOptions:
             raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT'; "
                              f"got {self.rankdir!r}")
         try:
-            format(1.5, self.fmt)
+            width = max(len(format(x, self.fmt)) for x in (1 / 3, -1 / 3))
         except (ValueError, TypeError):
             raise ValueError(f"fmt must be a float format spec such as '.4g' or '.3f'; "
-                             f"got {self.fmt!r}") from None
+                             f"got {_brief(self.fmt)}") from None
+        if width > MAX_NUMBER_WIDTH:
+            raise ValueError(f"fmt {_brief(self.fmt)} writes numbers {width} characters wide; "
+                             f"the limit is {MAX_NUMBER_WIDTH} (try '.4g' or '.6f')")
+        if self.title is not None and not isinstance(self.title, str):
+            raise TypeError(f"title must be a str or None; got {type(self.title).__name__}")
         m = self.max_nodes
         if m is not None and (not isinstance(m, int) or m < 1):
             raise ValueError(f"max_nodes must be a positive int or None; got {m!r}")
@@ -183,21 +209,44 @@ def _num(x: Any, fmt: str) -> str:
     return format(v + 0.0, fmt)  # + 0.0 turns -0.0 (w * 0 with w < 0) into a plain 0
 
 
-def _h(text: str) -> str:
-    return html.escape(text, quote=True)
+# What neither XML (dot's HTML-like labels, SVG, the player's page) nor a terminal should get:
+# control characters but tab and newline, lone surrogates, and the two non-characters of XML.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _h(text: object, page: bool = False) -> str:
+    """The one escaping function: ``text`` as HTML text for dot's HTML-like labels (or, with
+    ``page``, for a web page).
+
+    Every string a caller chooses (labels, titles, group names, ops, names in captions) reaches
+    a drawing or the player's page only through here: markup characters become entities,
+    characters XML cannot hold become U+FFFD, and in a label each backslash is doubled, since
+    dot reads ``\\N`` or ``\\G`` in any label as the node's or the graph's name, and a tab
+    or a newline is a space (dot would drop it; each statement stays on one line).
+    """
+    safe = html.escape(_UNSAFE.sub("\ufffd", str(text)), quote=True)
+    if page:
+        return safe
+    return safe.replace("\\", "\\\\").replace("\n", " ").replace("\t", " ")
+
+
+class _Html(str):
+    """A label in dot's HTML-like syntax whose every caller string went through ``_h``."""
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    # Only the drawing's own constants (colours, shapes, counts) are quoted strings.
+    return '"' + _UNSAFE.sub("\ufffd", text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _attrs(**attrs: str | None) -> str:
-    """DOT attribute list; values starting with '<' are HTML-like labels, kept as is."""
+    """DOT attribute list: an ``_Html`` value is written as an HTML-like label, <...>; any other
+    value is quoted."""
     parts = []
     for k, v in attrs.items():
         if v is None:
             continue
-        parts.append(f"{k}={v}" if v.startswith("<") else f"{k}={_quote(v)}")
+        parts.append(f"{k}=<{v}>" if isinstance(v, _Html) else f"{k}={_quote(v)}")
     return " [" + " ".join(parts) + "]" if parts else ""
 
 
@@ -237,7 +286,7 @@ def _layout(order: list[Value], opts: DrawOptions) -> _Layout:
         for i, v in enumerate(order):
             name = opts.groups.get(v)
             if name:
-                paths[i] = tuple(part for part in name.split("/") if part)
+                paths[i] = tuple(part for part in str(name).split("/") if part)
     layout = _Layout(paths, [-1] * n, [], [])
     if opts.max_nodes is None or n <= opts.max_nodes:
         return layout
@@ -347,6 +396,7 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
         hot |= path
     layout = _layout(order, opts)
     width = frame.width if frame else 0
+    names = node_names(root) if opts.show_formula else None
 
     def pad(text: str) -> str:
         # Monospace and a fixed width: numbers may change between frames, the layout may not.
@@ -409,7 +459,7 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
             g = grad_line(v, OP_FILL) if frame is None else None
             if g is not None:
                 rows.append(g)
-        label = "<" + "<BR/>".join(rows) + ">"
+        label = _Html("<BR/>".join(rows))
         bucket(key[:-1]).append(
             f"\tg{k}" + _attrs(label=label, shape="box3d", style="filled",
                                fillcolor=HIGHLIGHT_FILL if shown else OP_FILL,
@@ -433,6 +483,9 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
         elif frame is not None and v in frame.names:
             # Frames name every node, so the caption's "mul2" can be found in the picture.
             rows.append(_font(f"<I>{_h(frame.names[v])}</I>", "#666666"))
+        elif names is not None:
+            # So are formulas: ∂mul4/∂b names a node the reader must find.
+            rows.append(_font(f"<I>{_h(names[v])}</I>", "#666666"))
         if opts.show_data or frame is not None:
             rows.append(_font("data " + pad(_num(v.data, fmt)), mono=frame is not None))
         g = grad_line(v, fill)
@@ -442,12 +495,12 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
             rows.append("&#160;")
         lines = bucket(layout.paths[i])
         lines.append(f"\tv{i}" + _attrs(
-            label="<" + "<BR/>".join(rows) + ">", shape="box", style="rounded,filled",
+            label=_Html("<BR/>".join(rows)), shape="box", style="rounded,filled",
             fillcolor=fill, color=HIGHLIGHT if is_hot else None,
             penwidth="2" if is_hot else None) + "\n")
         if v.parents:
             lines.append(f"\tv{i}op" + _attrs(
-                label=op_text(v, fmt), shape="ellipse", style="filled",
+                label=_Html(_h(op_text(v, fmt))), shape="ellipse", style="filled",
                 fillcolor=HIGHLIGHT_FILL if i in hot_ops else OP_FILL,
                 color=HIGHLIGHT if i in hot_ops else "#888888", fontsize="9", height="0.3",
                 margin="0.03,0.01") + "\n")
@@ -471,9 +524,11 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
                 if src != dst:
                     merged[(src, dst)] = merged.get((src, dst), 0) + 1
                 continue
+            formula = None if names is None else edge_formula(v, j, names, fmt).text(
+                fmt, value=opts.show_local and frame is None)
             edges.append(f"\t{src} -> {dst}" + _edge_attrs(
-                i, j, v, local, upstream(v), opts, frame, pad, on_path=i in path and pi in path)
-                + "\n")
+                i, j, v, local, upstream(v), opts, frame, pad, on_path=i in path and pi in path,
+                formula=formula) + "\n")
     for (src, dst), count in merged.items():
         edges.append(f"\t{src} -> {dst}" + _attrs(
             label=f"×{count}" if count > 1 else None, color="#a8a8a8", arrowsize="0.4") + "\n")
@@ -483,25 +538,29 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
 
 
 def _edge_attrs(i: int, j: int, v: Value, local: Any, up: Any, opts: DrawOptions,
-                frame: _Frame | None, pad: Any, on_path: bool) -> str:
+                frame: _Frame | None, pad: Any, on_path: bool, formula: str | None = None) -> str:
     fmt = opts.fmt
     if frame is not None:
         contrib = _num(_float(local) * _float(up), fmt)
-        text = pad(_num(local, fmt)) + "<BR/>" + _font(
+        # A formula is the same in every frame: unpadded, it still keeps the layout fixed.
+        head = _h(formula) + "<BR/>" if formula else ""
+        text = head + pad(_num(local, fmt)) + "<BR/>" + _font(
             "×" + pad(_num(up, fmt)) + "<BR/>=" + pad(contrib),
             CONTRIB_COLOR if (i, j) in frame.done or frame.current == (i, j) else GHOST)
         is_current = frame.current == (i, j)
-        return _attrs(label=f"<{text}>", color=HIGHLIGHT if is_current else
+        return _attrs(label=_Html(text), color=HIGHLIGHT if is_current else
                       (CONTRIB_COLOR if (i, j) in frame.done else None),
                       penwidth="3" if is_current else None,
                       fontcolor=HIGHLIGHT if is_current else None)
     rows = []
-    if opts.show_local:
+    if formula is not None:
+        rows.append(_h(formula))
+    elif opts.show_local:
         rows.append(_h(_num(local, fmt)))
     if opts.show_contrib and up is not None:
         product = _float(local) * _float(up)
         rows.append(_font(_h(f"×{_num(up, fmt)} = {_num(product, fmt)}"), CONTRIB_COLOR))
-    label = "<" + "<BR/>".join(rows) + ">" if rows else None
+    label = _Html("<BR/>".join(rows)) if rows else None
     return _attrs(label=label, color=HIGHLIGHT if on_path else None,
                   penwidth="2" if on_path else None)
 
@@ -522,7 +581,8 @@ def _cluster_lines(tree: dict[tuple[str, ...], list[str]],
         out.append(f"{indent}subgraph cluster_{counter} {{\n")
         counter += 1
         out.append(indent + "\t" + "graph" + _attrs(
-            label=key[-1], style="rounded", color=CLUSTER_COLOR, fontcolor="#555555") + "\n")
+            label=_Html(_h(key[-1])), style="rounded", color=CLUSTER_COLOR,
+            fontcolor="#555555") + "\n")
         out.extend(indent + line for line in tree[key])
         stack.append((key, False))
         stack.extend((k, True) for k in reversed(children[key]))
@@ -532,7 +592,7 @@ def _cluster_lines(tree: dict[tuple[str, ...], list[str]],
     return out
 
 
-def _title(opts: DrawOptions, layout: _Layout, n: int, frame: _Frame | None) -> str | None:
+def _title(opts: DrawOptions, layout: _Layout, n: int, frame: _Frame | None) -> _Html | None:
     parts = []
     if opts.title:
         parts.append(opts.title)
@@ -544,12 +604,13 @@ def _title(opts: DrawOptions, layout: _Layout, n: int, frame: _Frame | None) -> 
                      f"(max_nodes={opts.max_nodes})")
     if not parts:
         return None
+    lines = [line for p in parts for line in p.split("\n")]
     if frame is not None:
         # Captions differ between frames: monospace and padded to one width, like the numbers.
-        width = max(frame.caption_width, *(len(p) for p in parts))
-        rows = [_h(p.ljust(width)).replace(" ", "&#160;") for p in parts]
-        return '<<FONT FACE="Courier">' + "<BR/>".join(rows) + "</FONT>>"
-    return "\n".join(parts)
+        width = max(frame.caption_width, *(len(line) for line in lines))
+        rows = [_h(line.ljust(width)).replace(" ", "&#160;") for line in lines]
+        return _Html('<FONT FACE="Courier">' + "<BR/>".join(rows) + "</FONT>")
+    return _Html("<BR/>".join(_h(line) for line in lines))
 
 
 def _source(lines: list[str]) -> str:
@@ -603,29 +664,73 @@ def _digraph(lines: list[str]) -> graphviz.Digraph:
     return graph
 
 
-def render(graph: graphviz.Digraph, fmt: str) -> bytes:
-    """Render a Digraph to bytes in ``fmt`` ("svg", "png", "pdf") with Graphviz's ``dot``."""
-    gv = _graphviz()
-    try:
-        data: bytes = graph.pipe(format=fmt)
-    except gv.ExecutableNotFound:
-        raise GraphvizNotFound(INSTALL_DOT) from None
-    return data
+def render(graph: graphviz.Digraph, fmt: str, timeout: float | None = DOT_TIMEOUT) -> bytes:
+    """Render a Digraph to bytes in ``fmt`` ("svg", "png", "pdf") with Graphviz's ``dot``,
+    stopping it after ``timeout`` seconds (None: no limit)."""
+    return _run_dot(graph.source, fmt, timeout, "the drawing")
 
 
-def save(root: Value, path: str | pathlib.Path, **options: Any) -> pathlib.Path:
+def save(root: Value, path: str | pathlib.Path, *, timeout: float | None = DOT_TIMEOUT,
+         **options: Any) -> pathlib.Path:
     """Write the drawing of ``root`` to ``path``: SVG, PNG or PDF by the extension, or the DOT
     text for .dot/.gv (which needs no Graphviz program). Returns the path written.
-    ``options`` are ``draw``'s (``DrawOptions``)."""
+
+    ``options`` are ``draw``'s (``DrawOptions``). ``dot`` is stopped after ``timeout`` seconds
+    (``DOT_TIMEOUT``; None for no limit) with a ``RenderError``; it also raises one when
+    ``dot`` fails. The file is written atomically (``autograd.atomic_write``): any file already
+    at ``path`` stays whole until the new one replaces it."""
     opts = DrawOptions.parse("save", options)
     out = pathlib.Path(path)
     ext = out.suffix.lower()
     if ext in TEXT_FORMATS:
-        out.write_text(_source(_lines(root, opts)), encoding="utf-8")
+        atomic_write(out, _source(_lines(root, opts)))
         return out
     if ext not in RENDER_FORMATS:
-        raise ValueError(f"cannot tell the format of {str(out)!r} from its extension; use one of "
-                         f"{', '.join(RENDER_FORMATS + TEXT_FORMATS)}")
-    data = render(_digraph(_lines(root, opts)), ext[1:])
-    out.write_bytes(data)
+        raise ValueError(f"cannot tell the format of {_brief(str(out))} from its extension; use "
+                         f"one of {', '.join(RENDER_FORMATS + TEXT_FORMATS)}")
+    source = _source(_lines(root, opts))
+    n, m = _graph_size(root)
+    atomic_write(out, _run_dot(source, ext[1:], timeout, f"the drawing of {out} ({n} values, "
+                                                          f"{m} edges)"))
     return out
+
+
+def _graph_size(root: Value) -> tuple[int, int]:
+    """How many values and edges (parent -> op) the graph of ``root`` has."""
+    order = toposort(root)
+    return len(order), sum(len(v.parents) for v in order)
+
+
+def _run_dot(source: str, fmt: str, timeout: float | None, what: str) -> bytes:
+    """``source`` rendered by ``dot -T<fmt>``: at most ``timeout`` seconds, and a RenderError
+    that quotes dot's own message when it fails."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizNotFound(INSTALL_DOT)
+    try:
+        done = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"),
+                              capture_output=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise GraphvizNotFound(INSTALL_DOT) from None
+    except subprocess.TimeoutExpired:
+        raise RenderError(
+            f"dot took more than {timeout:g} s to lay out {what} and was stopped (a value used "
+            "by many ops, as in a*a*a*..., is slow to lay out). To draw it: collapse parts with "
+            "groups= and max_nodes=, draw a smaller part, allow more time (timeout=, or "
+            "edgegrad draw --timeout), or save it as .dot and run `dot -Tsvg` on it "
+            "yourself") from None
+    if done.returncode < 0:
+        raise RenderError(f"dot was stopped by signal {-done.returncode} while rendering {what} "
+                          "(out of memory?); draw a smaller graph, or save it as .dot")
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip()
+        raise RenderError(f"dot failed on {what} (exit status {done.returncode}): "
+                          f"{_brief(said, 400, quote=False) or 'it printed no message'}")
+    return done.stdout
+
+
+def _brief(text: str, limit: int = 60, quote: bool = True) -> str:
+    """``text`` for a message: its repr (or itself, without ``quote``, made safe), cut to about
+    ``limit`` characters and saying how much was left out."""
+    shown = repr(text[:limit]) if quote else _UNSAFE.sub("\ufffd", text[:limit])
+    return shown + (f" ... ({len(text) - limit} more characters)" if len(text) > limit else "")

@@ -196,8 +196,9 @@ def load_csv(path: str | os.PathLike[str], label_column: int = -1) -> Dataset:
     """Read a CSV of numeric features and one label column (by default the last).
 
     A first row whose feature cells are not all numbers is a header. Labels may be any text
-    (class names) or numbers; classes are numbered in sorted order (numerically when all
-    labels are numbers). A missing file, a line with the wrong number of columns or a
+    (class names) or numbers; classes are numbered in sorted order. When every label is a
+    finite number they are compared as numbers: ``1`` and ``1.0`` are one class (named as first
+    written) and 2 comes before 10. A missing file, a line with the wrong number of columns or a
     non-numeric feature raises an error naming the file, the line and the column.
     """
     p = Path(path)
@@ -247,15 +248,22 @@ def load_csv(path: str | os.PathLike[str], label_column: int = -1) -> Dataset:
             point.append(v)
         xs.append(point)
         raw.append(row[lab].strip())
-    distinct = set(raw)
-    if all(_is_number(c) for c in distinct):
-        classes = sorted(distinct, key=float)
+    if all(_is_number(c) and math.isfinite(float(c)) for c in raw):
+        # One class per number, named by its first spelling: "1" and "1.0" are the same label.
+        spelling: dict[float, str] = {}
+        for c in raw:
+            spelling.setdefault(float(c), c)
+        numbers = sorted(spelling)
+        classes = [spelling[x] for x in numbers]
+        position = {x: i for i, x in enumerate(numbers)}
+        labels = [position[float(c)] for c in raw]
     else:
-        classes = sorted(distinct)
+        classes = sorted(set(raw))
+        index = {c: i for i, c in enumerate(classes)}
+        labels = [index[c] for c in raw]
     if len(classes) < 2:
         raise DataFileError(f"{p}: every row has the label {raw[0]!r}; need at least 2 classes")
-    index = {c: i for i, c in enumerate(classes)}
-    return Dataset(p.stem, xs, [index[c] for c in raw], classes, names)
+    return Dataset(p.stem, xs, labels, classes, names)
 
 
 def _is_number(s: str) -> bool:

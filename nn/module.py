@@ -6,15 +6,27 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import reprlib
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograd import Value
+from autograd import Value, atomic_write
 
 FORMAT = "edgegrad-model"
 VERSION = 1
+
+MAX_MODEL_BYTES = 64 * 2**20
+"""The largest model file that is read, in bytes (64 MiB; a model of ``MAX_PARAMETERS``
+parameters takes about 50 MB)."""
+
+MAX_PARAMETERS = 1_000_000
+"""The most parameters a model file may describe (checked before anything is built); also the
+largest model ``edgegrad train`` and ``edgegrad deltas`` build."""
+
+MAX_INT_DIGITS = 20
+"""The longest integer a model file may hold: its integers are sizes (or whole parameters)."""
 
 
 class ModelFileError(ValueError):
@@ -69,8 +81,9 @@ class Module:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the architecture and weights as JSON, atomically; return the path.
 
-        The file is written next to its destination and renamed over it, so a crash mid-write
-        leaves any previous file whole. Never pickle: the file is plain, readable JSON.
+        The file is written next to its destination and renamed over it
+        (``autograd.atomic_write``), so a crash, a signal or a full disk mid-write leaves any
+        previous file whole. Never pickle: the file is plain, readable JSON.
         """
         path = Path(path)
         state = self.state_dict()
@@ -80,7 +93,7 @@ class Module:
                                  f"(JSON holds finite numbers only; training diverged?)")
         doc = {"format": FORMAT, "version": VERSION, "kind": type(self).__name__,
                "config": self.config(), "parameters": state}
-        write_atomic(path, json.dumps(doc, indent=1) + "\n")
+        atomic_write(path, json.dumps(doc, indent=1) + "\n")
         return path
 
     def load(self, path: str | os.PathLike[str]) -> None:
@@ -90,8 +103,10 @@ class Module:
         empty, truncated, not JSON, for another architecture, with missing or unexpected
         parameter names or with non-numeric values. On any error the module is unchanged.
         """
-        doc = read_model_file(path)
-        where = str(path)
+        self._load_document(read_model_file(path), str(path))
+
+    def _load_document(self, doc: dict[str, Any], where: str) -> None:
+        """Load the weights of a model file ``read_model_file`` read (``where`` names it)."""
         if doc["kind"] != type(self).__name__ or doc["config"] != self.config():
             raise ModelFileError(
                 f"{where} holds {_describe_config(doc['kind'], doc['config'])}, but this model "
@@ -102,8 +117,33 @@ class Module:
 
 
 def _describe_config(kind: str, config: Mapping[str, Any]) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in config.items())
-    return f"{kind}({args})"
+    items = list(config.items())
+    args = [f"{_name(k)}={_brief(v)}" for k, v in items[:8]]
+    if len(items) > 8:
+        args.append(f"... ({len(items) - 8} more)")
+    return f"{_name(kind)}({', '.join(args)})"
+
+
+# A file's contents reach a message only through _brief or _name: each is a few dozen
+# characters, however long or deeply nested the JSON (reprlib stops at maxlevel).
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlong = 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
+
+
+def _brief(x: Any) -> str:
+    """``repr(x)`` cut short for an error message."""
+    return _REPR.repr(x)
+
+
+def _name(x: Any) -> str:
+    """A name from a file as a message shows it: as is when it is a short identifier-like
+    string, else its brief repr."""
+    if isinstance(x, str) and len(x) <= 60 and x.isprintable() and x.isascii():
+        return x
+    return _brief(x)
 
 
 def _check_state(module: Module, state: Any, *, where: str) -> list[float]:
@@ -128,8 +168,12 @@ def _check_state(module: Module, state: Any, *, where: str) -> list[float]:
         x = state[n]
         if isinstance(x, bool) or not isinstance(x, numbers.Real):
             raise ModelFileError(f"{where}: parameter {n} must be a number; "
-                                 f"got {type(x).__name__} {x!r}")
-        x = float(x)
+                                 f"got {type(x).__name__} {_brief(x)}")
+        try:
+            x = float(x)
+        except OverflowError:
+            raise ModelFileError(f"{where}: parameter {n} is {_brief(x)}, too large for a "
+                                 f"float; only finite numbers load") from None
         if not math.isfinite(x):
             raise ModelFileError(f"{where}: parameter {n} is {x!r}; only finite numbers load")
         values.append(x)
@@ -137,19 +181,23 @@ def _check_state(module: Module, state: Any, *, where: str) -> list[float]:
 
 
 def _first(names: list[str], k: int = 3) -> str:
-    shown = ", ".join(names[:k])
+    shown = ", ".join(_name(n) for n in names[:k])
     return shown + (f", ... ({len(names) - k} more)" if len(names) > k else "")
 
 
 def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check the envelope of a model file: format, version, kind, config, parameters."""
+    """Read and check the envelope of a model file: format, version, kind, config, parameters.
+
+    The one reader of model files, bounded in time and memory whatever the file holds: only a
+    regular file (or a symlink to one) of at most ``MAX_MODEL_BYTES`` is read; a directory, a
+    FIFO or a device is refused without reading it. JSON nested too deeply for Python and
+    integers longer than ``MAX_INT_DIGITS`` digits are refused too. Every bad file raises
+    ModelFileError (FileNotFoundError when there is none) naming the file.
+    """
     p = Path(path)
+    raw = _read_bounded(p)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"model file {p} does not exist") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{p} is a directory, not a model file") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ModelFileError(f"{p} is not a text (JSON) model file: {e.reason} "
                              f"at byte {e.start}") from None
@@ -159,16 +207,27 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     def reject(token: str) -> float:
         raise ModelFileError(f"{p}: {token} is not a number JSON allows (only finite numbers)")
 
+    def integer(digits: str) -> int:
+        # A 401-digit int overflows float(), int() refuses 4,301 digits with a bare ValueError,
+        # and no size or parameter needs more than a few digits.
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise ModelFileError(f"{p}: an integer of {len(digits.lstrip('-'))} digits; a model "
+                                 f"file's integers have at most {MAX_INT_DIGITS}")
+        return int(digits)
+
     try:
-        doc = json.loads(text, parse_constant=reject)
+        doc = json.loads(text, parse_constant=reject, parse_int=integer)
     except json.JSONDecodeError as e:
         raise ModelFileError(f"{p} is not valid JSON (line {e.lineno}, column {e.colno}: "
                              f"{e.msg}); is it truncated?") from None
+    except RecursionError:
+        raise ModelFileError(f"{p}: its JSON is nested too deeply to be a model file") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{p} is JSON but not an edgegrad model file "
                              f"(expected an object with \"format\": \"{FORMAT}\")")
-    if doc.get("version") != VERSION:
-        raise ModelFileError(f"{p}: unsupported model file version {doc.get('version')!r} "
+    version = doc.get("version")
+    if type(version) is not int or version != VERSION:
+        raise ModelFileError(f"{p}: unsupported model file version {_brief(version)} "
                              f"(this edgegrad reads version {VERSION})")
     for key, kind in (("kind", str), ("config", dict), ("parameters", dict)):
         if not isinstance(doc.get(key), kind):
@@ -178,27 +237,44 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return doc
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+_SPECIAL = {"p": "FIFO", "c": "character device", "b": "block device", "s": "socket"}
+
+
+def _check_regular(p: Path, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise ModelFileError(f"{p} is a directory, not a model file")
+    if not stat.S_ISREG(st.st_mode):
+        kind = _SPECIAL.get(stat.filemode(st.st_mode)[0], "special file")
+        raise ModelFileError(f"{p} is a {kind}, not a model file: model files are read only "
+                             "from regular files")
+    if st.st_size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{p} is {st.st_size:,} bytes; a model file is at most "
+                             f"{MAX_MODEL_BYTES:,} bytes (nn.module.MAX_MODEL_BYTES)")
+
+
+def _read_bounded(p: Path) -> bytes:
+    """The bytes of the regular file ``p``: at most MAX_MODEL_BYTES, never blocking."""
     try:
-        # mkstemp makes the file private (0600): keep the mode of the file being replaced,
-        # else use the usual 0644 (reading the umask would briefly change it for every thread).
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        # Covers Ctrl-C mid-write too: the destination is untouched, the temp file removed.
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        _check_regular(p, os.stat(p))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"model file {p} does not exist") from None
+    # Checked again on the open file, which may have been swapped since; O_NONBLOCK so that
+    # even then opening a FIFO cannot wait for a writer.
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    fd = os.open(p, flags)
+    try:
+        _check_regular(p, os.fstat(fd))
+        chunks = []
+        size = 0
+        while size <= MAX_MODEL_BYTES:  # the file may grow while it is read
+            chunk = os.read(fd, min(1 << 20, MAX_MODEL_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{p} grew past {MAX_MODEL_BYTES:,} bytes while it was read")
+    return b"".join(chunks)

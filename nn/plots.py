@@ -7,12 +7,13 @@ here changes the backend of a notebook; files are written with the Agg renderer.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograd import Value, no_grad, viz
+from autograd import Value, atomic_write, no_grad, viz
 
 from .data import Dataset
 from .layers import MLP
@@ -29,6 +30,13 @@ def _figure(**kwargs: Any) -> Figure:
     except ImportError:
         raise ImportError(f"plots need matplotlib: {INSTALL_EXTRAS}") from None
     return Figure(**kwargs)
+
+
+def _save(fig: Figure, path: str | os.PathLike[str]) -> None:
+    # Drawn in memory, then written atomically: a full disk or a signal never leaves half a PNG.
+    data = io.BytesIO()
+    fig.savefig(data, dpi=110, format=Path(path).suffix[1:].lower() or "png")
+    atomic_write(path, data.getvalue())
 
 
 def plot_history(history: History, path: str | os.PathLike[str] | None = None) -> Figure:
@@ -50,7 +58,7 @@ def plot_history(history: History, path: str | os.PathLike[str] | None = None) -
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="training accuracy")
     ax_acc.grid(alpha=0.3)
     if path is not None:
-        fig.savefig(path, dpi=110)
+        _save(fig, path)
     return fig
 
 
@@ -101,7 +109,7 @@ def plot_boundary(model: MLP, dataset: Dataset, loss: str,
     ax.set(xlabel=dataset.feature_names[0], ylabel=dataset.feature_names[1],
            title=f"decision boundary on {dataset.name}")
     if path is not None:
-        fig.savefig(path, dpi=110)
+        _save(fig, path)
     return fig
 
 
@@ -125,10 +133,10 @@ def draw_example(model: MLP, x: Sequence[float], target: Any, loss: str, out_dir
                  max_nodes: int | None = 300) -> tuple[Path, str | None]:
     """Draw loss(model(x), target) for one example, after backward, grouped by neuron.
 
-    Writes ``graph.svg`` with autograd.viz and Graphviz; when rendering fails (no graphviz
-    package or no ``dot`` program), writes the DOT text to ``graph.dot`` instead. Returns the
-    path and a note saying why, if it fell back. Parameter grads are overwritten by this
-    example's gradient.
+    Writes ``graph.svg`` with autograd.viz and Graphviz; when rendering fails (no ``dot``
+    program, or ``dot`` failed or ran out of time), writes the DOT text to ``graph.dot`` instead.
+    Returns the path and a note saying why, if it fell back. A file that cannot be written
+    raises its OSError. Parameter grads are overwritten by this example's gradient.
     """
     trace = model.trace(x)
     root = get_loss(loss)(trace.output, target)
@@ -138,8 +146,8 @@ def draw_example(model: MLP, x: Sequence[float], target: Any, loss: str, out_dir
     try:
         return viz.save(root, out_dir / "graph.svg", groups=trace.groups,
                         max_nodes=max_nodes), None
-    except Exception as e:  # rendering needs the graphviz package and the dot program
+    except (ImportError, RuntimeError) as e:  # no dot program (GraphvizNotFound), or it failed
         note = f"could not render SVG ({type(e).__name__}: {str(e).splitlines()[0]})"
     dot = out_dir / "graph.dot"
-    dot.write_text(viz.to_dot(root, groups=trace.groups, max_nodes=max_nodes), encoding="utf-8")
+    atomic_write(dot, viz.to_dot(root, groups=trace.groups, max_nodes=max_nodes))
     return dot, note

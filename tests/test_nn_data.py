@@ -98,6 +98,15 @@ def test_csv_numeric_labels_sort_numerically_and_label_column(tmp_path):
     assert ds.xs == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]] and ds.feature_names == ["x0", "x1"]
 
 
+def test_csv_numeric_labels_that_are_the_same_number_are_one_class(tmp_path):
+    # 1 and 1.0 (and 0 and -0) are one label written two ways: one class, named as first seen.
+    ds = load_csv(write(tmp_path, "0,1\n1,1.0\n2,0\n3,-0\n4,2e0\n"))
+    assert ds.classes == ["0", "1", "2e0"] and ds.labels == [1, 1, 0, 0, 2]
+    # A label that is not a finite number makes them all names, sorted as text.
+    ds = load_csv(write(tmp_path, "0,1\n1,nan\n2,1.0\n"))
+    assert ds.classes == ["1", "1.0", "nan"] and ds.labels == [0, 2, 1]
+
+
 @pytest.mark.parametrize("text, words", [
     ("", "is empty"),
     ("1,2,0\n3,4,1\n5,6\n", "line 3: found 2 columns; expected 3"),

@@ -10,7 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTOGRAD_PUBLIC = {"autograd", "autograd.expr", "autograd.player", "autograd.steps",
-                   "autograd.tape", "autograd.viz"}
+                   "autograd.tape", "autograd.viz", "autograd.explain", "autograd.formulas",
+                   "autograd.handcheck", "autograd.worksheet"}
 HEAVY = ("numpy", "graphviz", "matplotlib", "tqdm", "PIL", "IPython", "torch", "hypothesis")
 
 

@@ -17,7 +17,7 @@ from autograd import Value, toposort
 from autograd.viz import HIGHLIGHT, GraphvizNotFound, draw, op_text, save, to_dot
 
 NODE = re.compile(r"^\s*v(\d+) \[label=<(.*?)> shape=\"box\"", re.M)
-OP = re.compile(r"^\s*v(\d+)op \[label=\"([^\"]*)\"", re.M)
+OP = re.compile(r"^\s*v(\d+)op \[label=<([^>]*)>", re.M)
 EDGE = re.compile(r"^\s*v(\d+) -> v(\d+)op(?: \[label=<(.*?)>)?", re.M)
 OP_EDGE = re.compile(r"^\s*v(\d+)op -> v(\d+)", re.M)
 
@@ -214,10 +214,10 @@ def test_groups_become_nested_clusters():
     y, groups = _neurons()
     dot = to_dot(y, groups=groups)
     assert dot.count("subgraph cluster_") == 5  # inputs, layer 0, its neuron, layer 1, neuron
-    assert dot.count('label="layer 0"') == 1 and dot.count('label="neuron 0"') == 2
+    assert dot.count('label=<layer 0>') == 1 and dot.count('label=<neuron 0>') == 2
     # Each cluster holds its nodes: the neuron 0 cluster of layer 1 contains y's box.
     ids = {v: i for i, v in enumerate(toposort(y))}
-    block = dot.split('label="layer 1"')[1]
+    block = dot.split('label=<layer 1>')[1]
     assert f"v{ids[y]} [" in block and f"v{ids[y]}op [" in block
 
 
@@ -307,7 +307,8 @@ def test_jupyter_display_without_dot_shows_how_to_install_and_the_text(tmp_path,
 def _every_option(a, b, y):
     """A value other than the default for every option of DrawOptions, on the graph of y."""
     return {"rankdir": "TB", "show_data": False, "show_grad": False, "show_local": False,
-            "show_contrib": True, "fmt": ".2f", "highlight": [a], "highlight_path": b,
+            "show_contrib": True, "show_formula": True, "fmt": ".2f", "highlight": [a],
+            "highlight_path": b,
             "groups": {a: "g", b: "g", y.parents[0]: "g"}, "max_nodes": 2, "expand": ["g"],
             "grads": {a: 1.5}, "title": "t"}
 

@@ -1,8 +1,9 @@
 """The ``edgegrad`` command (also ``python -m nn``): one parser, one ``main``.
 
-Each subcommand is a module of this package, ``train``, ``deltas`` and ``draw``: its
-``add_parser(subparsers)`` declares the options and sets ``func=run``; its ``run(args)``
-returns the exit status.
+Each subcommand is a module of this package, ``train``, ``deltas``, ``draw``, ``check`` and
+``exercise``: its ``add_parser(subparsers)`` declares the options and sets ``func=run``; its
+``run(args)`` returns the exit status. Every message goes through ``messages.clean``: bounded,
+and safe for a terminal whatever the input echoed in it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import argparse
 import sys
 from typing import NoReturn
 
-from . import deltas, draw, train
+from autograd import viz
 
-SUBCOMMANDS = (train, deltas, draw)
+from . import check, deltas, draw, exercise, train
+from .messages import clean, emit, error
+
+SUBCOMMANDS = (train, deltas, draw, check, exercise)
 """The subcommand modules, in the order ``edgegrad --help`` lists them."""
 
 
@@ -21,7 +25,7 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (and a pointer to --help), exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, clean(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
 
 
 def build_parser() -> Parser:
@@ -47,9 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        emit(f"{parser.prog}: interrupted", sys.stderr)
         return 130
-    except (ValueError, OSError, ImportError, FloatingPointError) as e:
-        print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
+    except MemoryError:
+        error(args.command, "out of memory; try a smaller model, data set or graph")
+        return 1
+    except (ValueError, OSError, ImportError, ArithmeticError, viz.RenderError) as e:
+        error(args.command, str(e))
         return 1
     return status

@@ -8,16 +8,17 @@ two-moons examples and the sum-of-squares loss, and prints the side-by-side repo
 from __future__ import annotations
 
 import argparse
+import math
 import random
-import sys
 from typing import Any
 
 from ..compare import compare, engine_backprop
 from ..data import DATASETS, load_csv
 from ..deltas import ACTIVATIONS, backprop
-from ..layers import MLP, load_model
+from ..layers import MLP, load_model, parameter_count
 from ..losses import LOSSES
-from ..module import ModelFileError
+from ..module import MAX_PARAMETERS, ModelFileError
+from .messages import emit, error
 
 EXAMPLE = """examples:
   edgegrad deltas                                  # 2-4-1 tanh net, 5 two-moons points, sse
@@ -67,11 +68,24 @@ def add_parser(subparsers: Any) -> None:
                       help="how many examples to use, from the start (default: 5)")
     p.add_argument("--loss", choices=list(LOSSES), default="sse",
                    help="per-example loss, summed over the examples (default: sse)")
-    p.add_argument("--rtol", type=float, default=1e-10, help="relative tolerance (1e-10)")
-    p.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (1e-12)")
+    p.add_argument("--rtol", type=_tolerance, default=1e-10,
+                   help="relative tolerance, a finite number >= 0 (1e-10)")
+    p.add_argument("--atol", type=_tolerance, default=1e-12,
+                   help="absolute tolerance, a finite number >= 0 (1e-12)")
     p.add_argument("--details", action="store_true",
                    help="also print every example's deltas from both, neuron by neuron")
     p.set_defaults(func=run)
+
+
+def _tolerance(text: str) -> float:
+    # NaN compares false with everything, so "nan" would report a mismatch on equal numbers.
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not (math.isfinite(x) and x >= 0):
+        raise argparse.ArgumentTypeError(f"a tolerance is a finite number >= 0; got {text!r}")
+    return x
 
 
 def _sizes(text: str) -> list[int]:
@@ -109,6 +123,10 @@ def _build(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[Any],
             raise ValueError(f"--sizes ends in {sizes[-1]} output(s), but loss {args.loss!r} on "
                              f"{ds.n_classes} classes needs {out}; try --sizes "
                              f"{','.join(str(s) for s in [*sizes[:-1], out])}")
+        count = parameter_count("MLP", {"nin": ds.n_features, "nouts": sizes})
+        if count is not None and count > MAX_PARAMETERS:
+            raise ValueError(f"--sizes {args.sizes} makes an MLP of {count:,} parameters; "
+                             f"edgegrad deltas builds at most {MAX_PARAMETERS:,}")
         out_act = args.output_activation or ("sigmoid" if args.loss == "bce" else "linear")
         model = MLP(ds.n_features, sizes, activation=args.activation,
                     output_activation=out_act, seed=args.seed)
@@ -140,10 +158,10 @@ def run(args: argparse.Namespace) -> int:
         model, xs, ys, what = _build(args)
         report = compare(model, xs, ys, loss=args.loss, rtol=args.rtol, atol=args.atol)
     except (ValueError, TypeError, FileNotFoundError, ModelFileError) as e:
-        print(f"edgegrad deltas: error: {e}", file=sys.stderr)
+        error("deltas", str(e))
         return 2
-    print(f"{what}; model {model!r}")
-    print(report)
+    emit(f"{what}; model {model!r}")
+    emit(str(report), limit=None)
     if args.details:
-        print(_details(model, xs, ys, args.loss))
+        emit(_details(model, xs, ys, args.loss), limit=None)
     return 0 if report.ok else 1

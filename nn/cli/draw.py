@@ -7,17 +7,28 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-from autograd import Value, toposort
+from autograd import Value, atomic_write, toposort
 from autograd.expr import FUNCTIONS, ExpressionError, parse
 from autograd.steps import format_trace
-from autograd.viz import GraphvizNotFound, save, to_dot
+from autograd.viz import DOT_TIMEOUT, DrawOptions, GraphvizNotFound, RenderError, save, to_dot
+
+from .messages import emit, error
 
 DRAWING_FORMATS = (".svg", ".png", ".pdf", ".dot", ".gv")
+TEXT_FORMATS = (".dot", ".gv")
 ANIMATION_FORMATS = (".html", ".htm", ".gif")
+
+MAX_VALUES = 300
+"""The most values (boxes) of a graph ``edgegrad draw`` renders; DOT text has no limit."""
+
+MAX_EDGES = 600
+"""The most edges (parent -> op) of a graph ``edgegrad draw`` renders."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,20 +59,28 @@ def add_parser(subparsers: Any) -> None:
                    help="also write each edge's contribution local × upstream")
     p.add_argument("--no-grad", action="store_true",
                    help="forward only: do not run backward, draw no gradients")
+    p.add_argument("--timeout", type=_seconds, default=DOT_TIMEOUT, metavar="SECONDS",
+                   help=f"stop Graphviz's dot after this long (default {DOT_TIMEOUT:g}); "
+                   f"graphs of more than {MAX_VALUES} values or {MAX_EDGES} edges are not "
+                   "rendered, only written as .dot text")
     p.set_defaults(func=run)
 
 
 def _assignments(items: list[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
+        given, sep, text = item.partition("=")
+        given = given.strip()
+        # Python reads identifiers in NFKC form (the fullwidth ａ is a), and so the parser
+        # does: the names given here are read the same way.
+        name = unicodedata.normalize("NFKC", given)
         if not sep or not name:
             raise ValueError(f"expected NAME=VALUE, such as a=3; got {item!r}")
         if not name.isidentifier():
-            raise ValueError(f"{name!r} in {item!r} is not a valid variable name")
+            raise ValueError(f"{given!r} in {item!r} is not a valid variable name")
         if name in values:
-            raise ValueError(f"{name} is given twice")
+            same = f" ({given!r} is read as {name})" if given != name else ""
+            raise ValueError(f"{name} is given twice{same}")
         try:
             values[name] = float(text)
         except ValueError:
@@ -69,75 +88,101 @@ def _assignments(items: list[str]) -> dict[str, float]:
     return values
 
 
+def _seconds(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds; got {text!r}") from None
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds; got {text!r}")
+    return x
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``edgegrad draw``; 0 on success, 2 for a bad expression or argument, 1 when the
-    drawing could not be written."""
-    err = sys.stderr
+    """Run ``edgegrad draw``; 0 on success, 2 for a bad expression or argument (or a graph too
+    big to render), 1 when the drawing could not be written."""
     try:
         values = _assignments(args.assignments)
         leaves = {name: Value(x, label=name) for name, x in values.items()}
         root = parse(args.expression, leaves)
-        format(1.0, args.fmt)
+        options: dict[str, Any] = {"rankdir": args.rankdir, "fmt": args.fmt,
+                                   "show_grad": not args.no_grad,
+                                   "show_contrib": args.contrib and not args.no_grad}
+        DrawOptions(**options)  # checks --fmt: a format spec, and numbers of a sane width
     except (ExpressionError, ValueError, TypeError) as e:  # a bad expression, value or --fmt
-        print(f"edgegrad draw: error: {e}", file=err)
+        error("draw", str(e))
         return 2
-    in_graph = set(toposort(root))
+    except ArithmeticError as e:  # an overflow the engine reports as such (1e-320**0's slope)
+        error("draw", f"the expression overflows a float: {e}")
+        return 2
+    order = toposort(root)
+    in_graph = set(order)
     unused = [name for name, v in leaves.items() if v not in in_graph]
     if unused:
-        print(f"edgegrad draw: note: not in the expression: {', '.join(unused)}", file=err)
+        emit(f"edgegrad draw: note: not in the expression: {', '.join(unused)}", sys.stderr)
     if not args.no_grad:
         root.backward()
-    options: dict[str, Any] = {"rankdir": args.rankdir, "fmt": args.fmt,
-                               "show_grad": not args.no_grad,
-                               "show_contrib": args.contrib and not args.no_grad}
     if args.dot:
         sys.stdout.write(to_dot(root, **options))
         return 0
     fmt = args.fmt
-    print(f"{args.expression.strip()} = {format(root.data, fmt)}")
+    emit(f"{args.expression.strip()} = {format(root.data, fmt)}")
     if not args.no_grad:
         for name, v in leaves.items():
             if v in in_graph:
-                print(f"  d/d{name} = {format(v.grad, fmt)}")
+                emit(f"  d/d{name} = {format(v.grad, fmt)}")
     if args.steps:
-        print()
-        print(format_trace(root, fmt=fmt), end="")
+        emit("")
+        emit(format_trace(root, fmt=fmt).rstrip("\n"), limit=None)
     if args.out is not None:
-        return _write(root, args.out, options, args.no_grad)
+        edges = sum(len(v.parents) for v in order)
+        return _write(root, args.out, options, args.no_grad, (len(order), edges), args.timeout)
     if not args.steps:
-        print("(-o graph.svg draws it; --steps shows backward step by step)", file=err)
+        emit("(-o graph.svg draws it; --steps shows backward step by step)", sys.stderr)
     return 0
 
 
-def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool) -> int:
-    err = sys.stderr
+def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool,
+           size: tuple[int, int], timeout: float) -> int:
     ext = out.suffix.lower()
     if ext not in DRAWING_FORMATS + ANIMATION_FORMATS:
-        print(f"edgegrad draw: error: cannot tell the format of {str(out)!r}; use one of "
-              f"{', '.join(DRAWING_FORMATS + ANIMATION_FORMATS)}", file=err)
+        error("draw", f"cannot tell the format of {str(out)!r}; use one of "
+                      f"{', '.join(DRAWING_FORMATS + ANIMATION_FORMATS)}")
         return 2
     if ext in ANIMATION_FORMATS and no_grad:
-        print("edgegrad draw: error: an animation of the backward pass needs gradients; "
-              "drop --no-grad", file=err)
+        error("draw", "an animation of the backward pass needs gradients; drop --no-grad")
         return 2
     if out.parent and not out.parent.exists():
-        print(f"edgegrad draw: error: the folder {str(out.parent)!r} does not exist", file=err)
+        error("draw", f"the folder {str(out.parent)!r} does not exist")
+        return 2
+    n, m = size
+    if ext not in TEXT_FORMATS and (n > MAX_VALUES or m > MAX_EDGES):
+        error("draw", f"the graph has {n} values and {m} edges; edgegrad draw renders at most "
+                      f"{MAX_VALUES} values and {MAX_EDGES} edges. Write its DOT text instead "
+                      f"(-o {out.with_suffix('.dot')}, or --dot) and render that with "
+                      "`dot -Tsvg`, or draw it from Python with groups= and max_nodes= to "
+                      "collapse parts of it")
         return 2
     try:
         if ext in ANIMATION_FORMATS:
             # Only an animation needs the player, a page of JavaScript and its frames.
             from autograd.player import Player
 
-            Player(root, rankdir=options["rankdir"], fmt=options["fmt"]).save(out)
+            Player(root, rankdir=options["rankdir"], fmt=options["fmt"],
+                   timeout=timeout).save(out)
         else:
-            save(root, out, **options)
+            save(root, out, timeout=timeout, **options)
     except GraphvizNotFound as e:
         fallback = out.with_suffix(".dot")
-        fallback.write_text(to_dot(root, **options), encoding="utf-8")
-        print(f"edgegrad draw: error: {e}\nWrote the DOT text to {fallback} instead.", file=err)
+        if fallback.exists():
+            error("draw", f"{e}\n{fallback} exists, so the DOT text was not written there: "
+                          f"-o {fallback} replaces it, --dot prints it")
+            return 1
+        atomic_write(fallback, to_dot(root, **options))
+        error("draw", f"{e}\nWrote the DOT text to {fallback} instead.")
         return 1
-    except (ImportError, ValueError, OSError) as e:
-        print(f"edgegrad draw: error: {e}", file=err)
+    except (ImportError, ValueError, OSError, RenderError) as e:
+        error("draw", str(e))
         return 1
-    print(f"wrote {out}")
+    emit(f"wrote {out}")
     return 0

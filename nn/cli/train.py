@@ -4,6 +4,10 @@ With no options it reproduces micrograd's demo: an MLP 2-16-16-1 on 100 two-moon
 (noise 0.1), max-margin loss + L2 1e-4, 100 full-batch SGD steps with the learning rate
 decaying linearly from 1.0 to 0.1. Without tqdm it trains with no progress bar, and without
 matplotlib it writes no plots, saying so once.
+
+--out is checked (and made) before training. Ctrl-C, SIGTERM or SIGHUP stop training, keep the
+last finished step, and the outputs are still written, each atomically; the exit status is then
+128 + the signal's number. A run whose loss ends up inf or NaN writes nothing.
 """
 
 from __future__ import annotations
@@ -11,19 +15,25 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from autograd import ACTIVATIONS
+from autograd import ACTIVATIONS, atomic_write
 
 from ..data import DATASETS, Dataset, load_csv
-from ..layers import MLP
+from ..layers import MLP, parameter_count
 from ..losses import LOSSES
+from ..module import MAX_PARAMETERS
 from ..optim import OPTIMIZERS, LinearDecay, make_optimizer_named
 from ..plots import draw_example, hardest_example, plot_boundary, plot_history
-from ..train import INSTALL_EXTRAS, evaluate, fit
+from ..train import INSTALL_EXTRAS, History, evaluate, fit
+from .messages import emit, error
 
 
 def _hidden(text: str) -> list[int]:
@@ -64,7 +74,9 @@ def add_parser(subparsers: Any) -> None:
         description="Train an MLP on a toy dataset or your CSV; write the model (JSON), the "
         "training curves and decision boundary (PNG) and one example's computation graph "
         "(SVG, or DOT text without Graphviz) into --out. The defaults reproduce micrograd's "
-        "demo (2-16-16-1 on 100 two-moons points, hinge + L2, 100 SGD steps, lr 1.0 -> 0.1).",
+        "demo (2-16-16-1 on 100 two-moons points, hinge + L2, 100 SGD steps, lr 1.0 -> 0.1). "
+        "Ctrl-C, SIGTERM or SIGHUP stop training at the last finished step and still write "
+        "the outputs.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     d = p.add_argument_group("data")
     d.add_argument("--dataset", choices=sorted(DATASETS), default="moons",
@@ -116,17 +128,40 @@ def add_parser(subparsers: Any) -> None:
 
 
 
+OUTPUTS = ("model.json", "history.json", "training.png", "boundary.png", "graph.svg",
+           "graph.dot")
+"""The files ``edgegrad train`` may write into --out."""
+
+MAX_SAMPLES = 1_000_000
+"""The most points --samples generates."""
+
+
 def run(args: argparse.Namespace) -> int:
-    """The ``train`` subcommand."""
+    """The ``train`` subcommand: 0 when trained, 2 for a bad argument (found before training),
+    1 when something fails later, 128 + N when stopped by signal N (the outputs are written)."""
     def say(text: str) -> None:
         if not args.quiet:
-            print(text, flush=True)
+            emit(text)
 
+    if args.samples is not None and args.samples > MAX_SAMPLES:
+        error("train", f"--samples {args.samples} is more than {MAX_SAMPLES:,} points")
+        return 2
     ds, source = _dataset(args)
     loss = args.loss
     ys = ds.targets(loss)
     out_act = args.output_activation or ("sigmoid" if loss == "bce" else "linear")
     sizes = [*args.hidden, ds.n_outputs(loss)]
+    count = parameter_count("MLP", {"nin": ds.n_features, "nouts": sizes})
+    if count is not None and count > MAX_PARAMETERS:
+        error("train", f"an MLP {ds.n_features}-{'-'.join(map(str, sizes))} has {count:,} "
+                       f"parameters; edgegrad train builds at most {MAX_PARAMETERS:,} (each is "
+                       "a Python object): choose smaller --hidden layers")
+        return 2
+    # The outputs' folder is checked (and made) now: a bad --out must not cost a training run.
+    problem = _check_out(args.out)
+    if problem:
+        error("train", problem)
+        return 2
     model = MLP(ds.n_features, sizes, args.activation, out_act, seed=args.seed, init=args.init)
     default_lr = 1.0 if args.optimizer == "sgd" else 0.01
     lr = default_lr if args.lr is None else args.lr
@@ -141,51 +176,134 @@ def run(args: argparse.Namespace) -> int:
     say(f"train: {loss} loss + L2 {args.l2:g}, {args.optimizer} lr {lr:g} -> {lr_end:g}, "
         f"{args.epochs} epochs, batch {args.batch_size or 'full'}"
         f"{', compiled' if args.compiled else ''}")
-    t0 = time.perf_counter()
-    history = fit(model, ds.xs, ys, loss=loss, optimizer=opt,
-                  schedule=LinearDecay(lr, lr_end, max(steps - 1, 1)), epochs=args.epochs,
-                  batch_size=args.batch_size, l2=args.l2, seed=args.seed,
-                  progress=bar, compiled=args.compiled)
-    seconds = time.perf_counter() - t0
-    final_loss, final_acc = evaluate(model, ds.xs, ys, loss, args.l2)
-    acc_text = "n/a" if final_acc is None else f"{final_acc:.1%}"
-    state = "interrupted after" if history.interrupted else "trained"
-    say(f"{state} {history.steps} steps in {seconds:.1f} s: loss {final_loss:.4g}, "
-        f"accuracy {acc_text}")
+    with Signals() as signals:
+        t0 = time.perf_counter()
+        try:
+            history = fit(model, ds.xs, ys, loss=loss, optimizer=opt,
+                          schedule=LinearDecay(lr, lr_end, max(steps - 1, 1)),
+                          epochs=args.epochs, batch_size=args.batch_size, l2=args.l2,
+                          seed=args.seed, progress=bar, compiled=args.compiled)
+        except KeyboardInterrupt:  # stopped before the first step began
+            history = History(interrupted=True)
+        signals.training = False
+        seconds = time.perf_counter() - t0
+        if signals.first is not None:
+            say(f"stopped by {signals.name}: writing what the {history.steps} finished step(s) "
+                "made (send it again to stop at once)")
+        final_loss, final_acc = evaluate(model, ds.xs, ys, loss, args.l2)
+        if not math.isfinite(final_loss):
+            raise FloatingPointError(
+                f"training diverged in its last step: the loss after it is {final_loss!r} "
+                f"(the learning rate was {opt.lr:g}); nothing was written. Try a smaller --lr.")
+        acc_text = "n/a" if final_acc is None else f"{final_acc:.1%}"
+        state = "interrupted after" if history.interrupted else "trained"
+        say(f"{state} {history.steps} steps in {seconds:.1f} s: loss {final_loss:.4g}, "
+            f"accuracy {acc_text}")
+        written, notes = _write_outputs(args, model, ds, ys, history, final_loss, final_acc,
+                                        plots)
+    if not args.quiet:
+        width = max(len(str(p)) for p, _ in written)
+        say("wrote:")
+        for p, what in written:
+            say(f"  {p!s:<{width}}  {what}")
+        for n in notes:
+            say(f"note: {n}")
+    if signals.first is not None:
+        return 128 + signals.first
+    return 130 if history.interrupted else 0
 
+
+def _write_outputs(args: argparse.Namespace, model: MLP, ds: Dataset, ys: list[Any],
+                   history: History, final_loss: float, final_acc: float | None,
+                   plots: bool) -> tuple[list[tuple[Path, str]], list[str]]:
+    """Write every output into --out, each atomically, the model first; return what was
+    written and notes on what was not."""
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[Path, str]] = []
     written.append((model.save(out / "model.json"), "the trained model (nn.load_model reads it)"))
     hist = {"loss": history.loss, "accuracy": history.accuracy, "lr": history.lr,
             "steps": history.steps, "interrupted": history.interrupted,
             "final_loss": final_loss, "final_accuracy": final_acc}
-    (out / "history.json").write_text(json.dumps(hist, indent=1) + "\n", encoding="utf-8")
+    # allow_nan=False: strict JSON, which every parser reads (the numbers are all finite).
+    atomic_write(out / "history.json", json.dumps(hist, indent=1, allow_nan=False) + "\n")
     written.append((out / "history.json", "loss, accuracy and learning rate per epoch"))
     notes = []
     if plots:
         plot_history(history, out / "training.png")
         written.append((out / "training.png", "loss and accuracy curves"))
         if ds.n_features == 2:
-            plot_boundary(model, ds, loss, out / "boundary.png")
+            plot_boundary(model, ds, args.loss, out / "boundary.png")
             written.append((out / "boundary.png", "the decision boundary with the data"))
         else:
             notes.append(f"no boundary.png: the data has {ds.n_features} features, not 2")
     # The example the model finds hardest: on an easy one the hinge loss is 0 and so is
     # every gradient in the drawing.
-    i = hardest_example(model, ds.xs, ys, loss)
-    graph, note = draw_example(model, ds.xs[i], ys[i], loss, out, args.graph_max_nodes)
+    i = hardest_example(model, ds.xs, ys, args.loss)
+    graph, note = draw_example(model, ds.xs[i], ys[i], args.loss, out, args.graph_max_nodes)
     written.append((graph, f"the computation graph of the loss on example {i}, the hardest"))
     if note:
         notes.append(f"wrote DOT text instead of SVG: {note}")
-    if not args.quiet:
-        width = max(len(str(p)) for p, _ in written)
-        print("wrote:")
-        for p, what in written:
-            print(f"  {p!s:<{width}}  {what}")
-        for n in notes:
-            print(f"note: {n}")
-    return 130 if history.interrupted else 0
+    return written, notes
+
+
+def _check_out(out: Path) -> str | None:
+    """Why the outputs cannot be written into the folder ``out`` (made if missing), or None."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} exists and is not a folder; give a folder for the outputs"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"--out {out}: cannot make the folder: {e.strerror or e}"
+    for name in OUTPUTS:
+        path = out / name
+        if path.is_dir():
+            return f"cannot write {path}: it is a directory"
+        if path.exists() and not path.is_file():
+            return f"cannot write {path}: it is not a regular file"
+    if not os.access(out, os.W_OK | os.X_OK):
+        return f"cannot write into {out}: permission denied"
+    return None
+
+
+class Signals:
+    """SIGINT, SIGTERM and SIGHUP while ``edgegrad train`` trains and writes its outputs.
+
+    While ``training``, each stops training as Ctrl-C does: ``fit`` keeps the last finished
+    step, and the outputs are then written. While the outputs are written, a first signal is
+    only noted, so they are finished; a second one stops at once (each file is written
+    atomically: none is left half-written). ``first`` is the first signal's number, or None.
+    Handlers are installed only in the main thread, and the previous ones come back on exit.
+    """
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.training = True
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.first).name if self.first is not None else ""
+
+    def __enter__(self) -> Signals:
+        if threading.current_thread() is threading.main_thread():
+            for name in self.NAMES:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame: Any) -> None:
+        again = self.first is not None
+        if not again:
+            self.first = number
+        if self.training or again:
+            raise KeyboardInterrupt
 
 
 def _dataset(args: argparse.Namespace) -> tuple[Dataset, str]:
