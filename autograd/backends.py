@@ -76,17 +76,61 @@ def _minimum(a: float, b: float) -> float:
     return a if a <= b or math.isnan(a) else b
 
 
-class FloatMath:
-    """Backend for plain Python floats. Domain violations raise (ValueError, OverflowError)."""
+def _overflowed(a: float, b: float = 2.0) -> float:
+    """The IEEE result of a power a**b (or a growth such as e^a) too large for a float:
+    -inf for a negative base to an odd integer power, +inf otherwise."""
+    odd = b.is_integer() and b % 2.0 == 1.0
+    return -math.inf if a < 0.0 and odd else math.inf
 
-    exp = staticmethod(math.exp)
-    expm1 = staticmethod(math.expm1)
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _expm1(x: float) -> float:
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return math.inf
+
+
+def _sinh(x: float) -> float:
+    try:
+        return math.sinh(x)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _cosh(x: float) -> float:
+    try:
+        return math.cosh(x)
+    except OverflowError:
+        return math.inf
+
+
+def _pow(x: float, c: float) -> float:
+    try:
+        return math.pow(x, c)
+    except OverflowError:
+        return _overflowed(x, c)
+
+
+class FloatMath:
+    """Backend for plain Python floats. A result too large for a float is +-inf, as IEEE
+    arithmetic (and numpy and PyTorch) give it: ``1e200 * 1e200`` and ``exp(1000)`` alike.
+    Outside a function's domain Python's math raises ValueError, which the engine reports."""
+
+    exp = staticmethod(_exp)
+    expm1 = staticmethod(_expm1)
     log = staticmethod(math.log)
     log1p = staticmethod(math.log1p)
     log2 = staticmethod(math.log2)
     log10 = staticmethod(math.log10)
     sqrt = staticmethod(math.sqrt)
-    pow = staticmethod(math.pow)
+    pow = staticmethod(_pow)
     hypot = staticmethod(math.hypot)
     sin = staticmethod(math.sin)
     cos = staticmethod(math.cos)
@@ -95,8 +139,8 @@ class FloatMath:
     acos = staticmethod(math.acos)
     atan = staticmethod(math.atan)
     atan2 = staticmethod(math.atan2)
-    sinh = staticmethod(math.sinh)
-    cosh = staticmethod(math.cosh)
+    sinh = staticmethod(_sinh)
+    cosh = staticmethod(_cosh)
     tanh = staticmethod(math.tanh)
     asinh = staticmethod(math.asinh)
     acosh = staticmethod(math.acosh)
@@ -174,6 +218,8 @@ def _ieee_pow(a: float, b: float) -> float:
         return float(a**b)
     except ZeroDivisionError:  # 0 ** negative
         return math.inf
+    except OverflowError:
+        return _overflowed(a, b)
 
 
 def ieee_partials(partials: Callable[..., Any], *args: Any) -> tuple[float, ...]:

@@ -303,23 +303,6 @@ def _call_args(node: ast.Call, source: str) -> list[ast.expr]:
     return [node.args[0]]
 
 
-def _overflows(node: ast.expr, source: str, done: Mapping[int, Value]) -> bool:
-    """Whether a power inside its domain overflowed (``9**9**9``), rather than a bad input."""
-    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
-        return False
-    base = done[id(node.left)].data
-    exponent = _literal(node.right, source)
-    if exponent is None:
-        exponent = done[id(node.right)].data
-    try:
-        math.pow(base, exponent)
-    except OverflowError:
-        return True
-    except ValueError:
-        return False
-    return False
-
-
 def _apply(node: ast.expr, source: str, env: Mapping[str, Value],
            done: Mapping[int, Value]) -> Value:
     """Make the Value of a checked node whose operands are built; domain errors point here."""
@@ -348,8 +331,5 @@ def _apply(node: ast.expr, source: str, env: Mapping[str, Value],
             given = _literal(node.args[1], source) if len(node.args) == 2 else None
             return apply(p, x, param=p.default if given is None else given)
     except DomainError as e:
-        if _overflows(node, source, done):
-            raise ExpressionError("the result of this power is too large for a float (it "
-                                  "overflows past 1.8e308)", **_where(node, source)) from None
         raise ExpressionError(str(e), **_where(node, source)) from None
     raise ExpressionError(f"cannot build {type(node).__name__}", **_where(node, source))

@@ -111,8 +111,6 @@ class Primitive:
 # The table. Each entry: forward, then the local partials, then the domain. Conventions at
 # kinks and ties are PyTorch's (float64): each is stated in the entry's ``doc``.
 
-_EXP_MAX = math.log(1.7976931348623157e308)
-_COSH_MAX = _EXP_MAX + math.log(2.0)  # sinh and cosh reach the largest float64 here
 _ONES: dict[int, tuple[float, ...]] = {}
 
 
@@ -244,8 +242,6 @@ EXP = Primitive(
     forward=lambda m, x: m.exp(x),
     partials=lambda m, x, y: (y,),
     formulas=("y",),
-    domain="x <= 709.78 (log of the largest float64; larger overflows)",
-    valid=lambda x: x <= _EXP_MAX,
     doc="e^x.",
     methods=("exp",),
 )
@@ -254,8 +250,6 @@ EXPM1 = Primitive(
     forward=lambda m, x: m.expm1(x),
     partials=lambda m, x, y: (y + 1.0,),
     formulas=("exp(x)",),
-    domain="x <= 709.78 (log of the largest float64; larger overflows)",
-    valid=lambda x: x <= _EXP_MAX,
     doc="e^x - 1, exact for small x.",
     methods=("expm1",),
 )
@@ -316,9 +310,6 @@ HYPOT = Primitive(
     # torch.linalg.vector_norm at 0 (torch.hypot gives nan there).
     partials=lambda m, x1, x2, y: (m.where(y > 0, x1 / y, 0.0), m.where(y > 0, x2 / y, 0.0)),
     formulas=("x1/y", "x2/y"),
-    domain="operands whose hypot is below 1.8e308 (the largest float64; larger overflows)",
-    valid=lambda x1, x2: math.isfinite(math.hypot(x1, x2)),
-    checked=True,
     doc="sqrt(x1^2 + x2^2) without overflow or underflow; derivative (0, 0) at the origin.",
     methods=("hypot",),
 )
@@ -413,8 +404,6 @@ SINH = Primitive(
     forward=lambda m, x: m.sinh(x),
     partials=lambda m, x, y: (m.cosh(x),),
     formulas=("cosh(x)",),
-    domain="|x| <= 710.47 (larger overflows)",
-    valid=lambda x: abs(x) <= _COSH_MAX,
     doc="Hyperbolic sine.",
     methods=("sinh",),
 )
@@ -423,8 +412,6 @@ COSH = Primitive(
     forward=lambda m, x: m.cosh(x),
     partials=lambda m, x, y: (m.sinh(x),),
     formulas=("sinh(x)",),
-    domain="|x| <= 710.47 (larger overflows)",
-    valid=lambda x: abs(x) <= _COSH_MAX,
     doc="Hyperbolic cosine.",
     methods=("cosh",),
 )

@@ -19,7 +19,6 @@ from autograd import DomainError, Value, ZeroDivisionDomainError
         (lambda: Value(-8.0, "b") ** 0.5, "pow", "label 'b'"),
         (lambda: Value(-2.0, "b") ** Value(2.0), "vpow", "base > 0"),
         (lambda: (-2) ** Value(0.5, "e"), "vpow", "label 'e'"),
-        (lambda: Value(1000.0, "big").exp(), "exp", "709.78"),
         (lambda: Value(5.0, "n") % Value(0.0, "z"), "mod", "label 'z'"),
         (lambda: Value(-1.0, "n").log1p(), "log1p", "x > -1"),
         (lambda: Value(1.0, "n").atanh(), "atanh", "-1 < x < 1"),

@@ -76,7 +76,8 @@ def _partials(var: str, lam: ast.Lambda, expected: list[str], arity: int) -> lis
 
 
 def _may_divide(expressions: list[str]) -> bool:
-    """Whether a partial can raise ZeroDivisionError (then the method falls back to IEEE)."""
+    """Whether a partial can raise ZeroDivisionError or OverflowError (then the method
+    evaluates it again with IEEE arithmetic, which gives inf)."""
     return any(isinstance(n, (ast.Div, ast.Pow, ast.FloorDiv, ast.Mod))
                for e in expressions for n in ast.walk(ast.parse(e)))
 
@@ -126,7 +127,7 @@ def _method(var: str, p: Any, rules: dict[str, ast.Lambda], name: str,
     assign = [f"{n} = {e}" for n, e in zip(names, partials)]
     if _may_divide(partials):
         lines += ["    try:"] + [f"        {a}" for a in assign]
-        lines += ["    except ZeroDivisionError:  # infinite at a domain edge, as sqrt'(0)",
+        lines += ["    except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4",
                   f"        {', '.join(names)}{',' if len(names) == 1 else ''} = "
                   f"ieee_partials(ops.{var}.partials, {', '.join(part_args[1:])})"]
     else:
