@@ -511,7 +511,7 @@ class Value:
         try:
             da = 1.0 / x2
             db = -y / x2
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             da, db = ieee_partials(ops.DIV.partials, x1, x2, y)
         return _node('div', y, None, a, da, b, db)
 
@@ -530,7 +530,7 @@ class Value:
         try:
             da = 1.0 / x2
             db = -y / x2
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             da, db = ieee_partials(ops.DIV.partials, x1, x2, y)
         return _node('div', y, None, a, da, b, db)
 
@@ -608,7 +608,7 @@ class Value:
             raise domain_error(ops.POW, (self,), c) from None
         try:
             d = c * x ** (c - 1.0) if c != 0.0 else 0.0
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.POW.partials, x, y, c)
         return _node('pow', y, c, self, d)
 
@@ -630,7 +630,7 @@ class Value:
         try:
             da = x2 * x1 ** (x2 - 1.0)
             db = m.log(m.where(x1 > 0, x1, 1.0)) * y
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             da, db = ieee_partials(ops.VPOW.partials, x1, x2, y)
         return _node('vpow', y, None, a, da, b, db)
 
@@ -651,7 +651,7 @@ class Value:
         try:
             da = x2 * x1 ** (x2 - 1.0)
             db = m.log(m.where(x1 > 0, x1, 1.0)) * y
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             da, db = ieee_partials(ops.VPOW.partials, x1, x2, y)
         return _node('vpow', y, None, a, da, b, db)
 
@@ -684,7 +684,7 @@ class Value:
             raise domain_error(ops.LOG, (self,)) from None
         try:
             d = 1.0 / x
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.LOG.partials, x, y)
         return _node('log', y, None, self, d)
 
@@ -697,7 +697,7 @@ class Value:
             raise domain_error(ops.LOG1P, (self,)) from None
         try:
             d = 1.0 / (1.0 + x)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.LOG1P.partials, x, y)
         return _node('log1p', y, None, self, d)
 
@@ -710,7 +710,7 @@ class Value:
             raise domain_error(ops.LOG2, (self,)) from None
         try:
             d = 1.0 / (x * math.log(2.0))
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.LOG2.partials, x, y)
         return _node('log2', y, None, self, d)
 
@@ -723,7 +723,7 @@ class Value:
             raise domain_error(ops.LOG10, (self,)) from None
         try:
             d = 1.0 / (x * math.log(10.0))
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.LOG10.partials, x, y)
         return _node('log10', y, None, self, d)
 
@@ -736,7 +736,7 @@ class Value:
             raise domain_error(ops.SQRT, (self,)) from None
         try:
             d = 0.5 / y
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.SQRT.partials, x, y)
         return _node('sqrt', y, None, self, d)
 
@@ -756,7 +756,7 @@ class Value:
         try:
             da = m.where(y > 0, x1 / y, 0.0)
             db = m.where(y > 0, x2 / y, 0.0)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             da, db = ieee_partials(ops.HYPOT.partials, x1, x2, y)
         return _node('hypot', y, None, a, da, b, db)
 
@@ -799,7 +799,7 @@ class Value:
             raise domain_error(ops.ASIN, (self,)) from None
         try:
             d = (1.0 - x * x) ** (-0.5)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.ASIN.partials, x, y)
         return _node('asin', y, None, self, d)
 
@@ -812,7 +812,7 @@ class Value:
             raise domain_error(ops.ACOS, (self,)) from None
         try:
             d = -(1.0 - x * x) ** (-0.5)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.ACOS.partials, x, y)
         return _node('acos', y, None, self, d)
 
@@ -825,7 +825,7 @@ class Value:
             raise domain_error(ops.ATAN, (self,)) from None
         try:
             d = 1.0 / (1.0 + x * x)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.ATAN.partials, x, y)
         return _node('atan', y, None, self, d)
 
@@ -845,7 +845,7 @@ class Value:
         try:
             da = m.where(x1 * x1 + x2 * x2 > 0, x2 / (x1 * x1 + x2 * x2), 0.0)
             db = m.where(x1 * x1 + x2 * x2 > 0, -x1 / (x1 * x1 + x2 * x2), 0.0)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             da, db = ieee_partials(ops.ATAN2.partials, x1, x2, y)
         return _node('atan2', y, None, a, da, b, db)
 
@@ -858,7 +858,7 @@ class Value:
             raise domain_error(ops.DEGREES, (self,)) from None
         try:
             d = 180.0 / math.pi
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.DEGREES.partials, x, y)
         return _node('degrees', y, None, self, d)
 
@@ -871,7 +871,7 @@ class Value:
             raise domain_error(ops.RADIANS, (self,)) from None
         try:
             d = math.pi / 180.0
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.RADIANS.partials, x, y)
         return _node('radians', y, None, self, d)
 
@@ -914,7 +914,7 @@ class Value:
             raise domain_error(ops.ASINH, (self,)) from None
         try:
             d = (x * x + 1.0) ** (-0.5)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.ASINH.partials, x, y)
         return _node('asinh', y, None, self, d)
 
@@ -927,7 +927,7 @@ class Value:
             raise domain_error(ops.ACOSH, (self,)) from None
         try:
             d = (x * x - 1.0) ** (-0.5)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.ACOSH.partials, x, y)
         return _node('acosh', y, None, self, d)
 
@@ -940,7 +940,7 @@ class Value:
             raise domain_error(ops.ATANH, (self,)) from None
         try:
             d = 1.0 / (1.0 - x * x)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.ATANH.partials, x, y)
         return _node('atanh', y, None, self, d)
 
@@ -953,7 +953,7 @@ class Value:
             raise domain_error(ops.ERF, (self,)) from None
         try:
             d = 2.0 / math.sqrt(math.pi) * m.exp(-x * x)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.ERF.partials, x, y)
         return _node('erf', y, None, self, d)
 
@@ -1071,7 +1071,7 @@ class Value:
             raise domain_error(ops.GELU, (self,)) from None
         try:
             d = 0.5 * (1.0 + m.erf(x / math.sqrt(2))) + x * m.exp(-x * x / 2) / math.sqrt(math.tau)
-        except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4
+        except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4
             d, = ieee_partials(ops.GELU.partials, x, y)
         return _node('gelu', y, None, self, d)
 

@@ -127,7 +127,7 @@ def _method(var: str, p: Any, rules: dict[str, ast.Lambda], name: str,
     assign = [f"{n} = {e}" for n, e in zip(names, partials)]
     if _may_divide(partials):
         lines += ["    try:"] + [f"        {a}" for a in assign]
-        lines += ["    except (ZeroDivisionError, OverflowError):  # inf, as sqrt'(0) or 2.0 ** 1e4",
+        lines += ["    except (ZeroDivisionError, OverflowError):  # inf: sqrt'(0), 2.0 ** 1e4",
                   f"        {', '.join(names)}{',' if len(names) == 1 else ''} = "
                   f"ieee_partials(ops.{var}.partials, {', '.join(part_args[1:])})"]
     else:
