@@ -2,7 +2,9 @@
 
 ``trace(outputs, inputs, params)`` walks a graph of Values (iteratively) and writes it down as
 a program of steps, each ``%out = op %arg1 %arg2 ...`` with an op from the primitive table
-(``autograd.program``). ``str(tape)`` is that program as text. ``tape.forward(xs, params)``
+(``autograd.program``); sums of products of a parameter and another value (a dense layer's
+neurons) become ``dot`` steps, ``%a = dot %w1*%z1 + %w2*%z2 + %b``, replayed as one matrix
+product per level. ``str(tape)`` is that program as text. ``tape.forward(xs, params)``
 evaluates it for a whole batch at once and ``tape.backward(run)`` returns the parameter
 gradients summed over the batch, both with the table's own rules on numpy arrays
 (``autograd.replay``). Tracing needs no numpy; replaying does (``pip install 'edgegrad[fast]'``).
@@ -10,14 +12,15 @@ gradients summed over the batch, both with the table's own rules on numpy arrays
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from typing import Any
 
-from .program import Program, Step
+from .program import Op, Program, Step, fuse_dots, fuse_ops, lay_out
 from .replay import Gradients, Replay, Run, TapeDomainError
 from .value import Value
 
-__all__ = ["Gradients", "Run", "Step", "Tape", "TapeDomainError", "trace"]
+__all__ = ["Gradients", "Run", "Step", "Tape", "TapeDomainError", "fused", "trace"]
 
 
 class Tape(Program):
@@ -38,39 +41,45 @@ class Tape(Program):
         return self._replay.backward(run, seed, wrt_inputs)
 
 
-def _post_order(outputs: Sequence[Value], stop: dict[Value, Any]) -> list[Value]:
-    """The nodes reachable from ``outputs`` (not descending into ``stop``), parents first.
+def _post_order(outputs: Sequence[Value], stop: dict[Value, Any]
+                ) -> list[tuple[Value, tuple[Value, ...]]]:
+    """The nodes reachable from ``outputs`` (not descending into ``stop``), parents first,
+    each with its parents.
 
     Iterative depth-first post-order with explicit iterators: no recursion, deterministic.
     """
-    order: list[Value] = []
-    seen: set[Value] = set()
+    order: list[tuple[Value, tuple[Value, ...]]] = []
+    seen: set[Value] = set(stop)
     for root in outputs:
-        if root in seen or root in stop:
+        if root in seen:
             continue
         seen.add(root)
-        stack = [(root, iter(root.parents))]
+        parents = root.parents
+        stack = [(root, parents, iter(parents))]
         while stack:
-            node, it = stack[-1]
+            node, parents, it = stack[-1]
             for p in it:
-                if p not in seen and p not in stop:
+                if p not in seen:
                     seen.add(p)
-                    stack.append((p, iter(p.parents)))
+                    above = p.parents
+                    stack.append((p, above, iter(above)))
                     break
             else:
                 stack.pop()
-                order.append(node)
+                order.append((node, parents))
     return order
 
 
 def trace(outputs: Sequence[Value], inputs: Sequence[Value],
-          params: Sequence[Value] = ()) -> Tape:
+          params: Sequence[Value] = (), fuse: bool = True) -> Tape:
     """Record the graph that computes ``outputs`` as a Tape.
 
     ``inputs`` are the leaves that change from example to example (features, targets),
     ``params`` those shared by the batch whose gradients you want; any other leaf is frozen as
     a constant. A marked node need not be a leaf: the trace stops there. Steps are numbered by
-    topological level, then by op, so each (level, op) group occupies consecutive slots.
+    topological level, then by op, so each (level, op) group occupies consecutive slots. With
+    ``fuse`` (the default), sums of products of a parameter and another slot become ``dot``
+    steps, one matrix product per level (``autograd.program.fuse_dots``).
     """
     if isinstance(outputs, Value):
         outputs = [outputs]
@@ -86,35 +95,56 @@ def trace(outputs: Sequence[Value], inputs: Sequence[Value],
     for i, v in enumerate(outputs):
         if not isinstance(v, Value):
             raise TypeError(f"trace: output {i} must be a Value; got {type(v).__name__}")
+    # Tracing makes many small objects and no reference cycles; with the collector on, its
+    # passes walk the whole graph again and again (twice the time on a 200,000-node graph).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _record(outputs, inputs, params, marked, fuse)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _record(outputs: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value],
+            marked: dict[Value, int], fuse: bool) -> Tape:
     order = _post_order(outputs, marked)
 
     slot: dict[Value, int] = dict(marked)
     consts: list[float] = []
     const_slot: dict[str, int] = {}
     base = len(inputs) + len(params)
-    level: dict[Value, int] = {}
-    buckets: dict[tuple[int, str, int, float | None], list[Value]] = {}
-    for node in order:
-        if not node.parents:
-            hx = node.data.hex()  # equal constants share a slot
-            s = const_slot.get(hx)
-            if s is None:
-                s = const_slot[hx] = base + len(consts)
-                consts.append(node.data)
-            slot[node] = s
+    nodes: list[tuple[Value, tuple[Value, ...]]] = []
+    for node, parents in order:
+        if parents:
+            nodes.append((node, parents))
             continue
-        lv = 1 + max(level.get(p, 0) for p in node.parents)
-        level[node] = lv
-        buckets.setdefault((lv, node.op, len(node.parents), node.arg), []).append(node)
+        hx = node.data.hex()  # equal constants share a slot
+        s = const_slot.get(hx)
+        if s is None:
+            s = const_slot[hx] = base + len(consts)
+            consts.append(node.data)
+        slot[node] = s
+    first = base + len(consts)
+    ops: list[Op] = []
+    for node, parents in nodes:  # a node's op is numbered first + its place here, for now
+        slot[node] = first + len(ops)
+        ops.append((node.op, tuple([slot[p] for p in parents]), node.arg, 0))
+    out = [slot[v] for v in outputs]
+    if fuse:
+        ops, moved = fuse_ops(first, ops, range(len(inputs), base), out)
+        out = [s if s < first else first + moved[s - first] for s in out]
+    steps, numbered = lay_out(first, ops)
+    return Tape([v.label or f"x{i}" for i, v in enumerate(inputs)],
+                [v.label or f"p{i}" for i, v in enumerate(params)], consts, steps,
+                [s if s < first else numbered[s - first] for s in out])
 
-    steps: list[Step] = []
-    nxt = base + len(consts)
-    for key in sorted(buckets, key=lambda k: k[0]):  # stable: ops keep first-seen order
-        for node in buckets[key]:
-            slot[node] = nxt
-            steps.append(Step(node.op, tuple(slot[p] for p in node.parents), nxt, node.arg,
-                              key[0]))
-            nxt += 1
-    labels = [v.label or f"x{i}" for i, v in enumerate(inputs)]
-    plabels = [v.label or f"p{i}" for i, v in enumerate(params)]
-    return Tape(labels, plabels, consts, steps, [slot[v] for v in outputs])
+
+def fused(tape: Tape) -> Tape:
+    """The tape with each level's dot products as ``dot`` steps (``program.fuse_dots``): the
+    same numbers to rounding, one matrix product per level."""
+    program = fuse_dots(tape)
+    if program is tape:
+        return tape
+    return Tape(program.input_labels, program.param_labels, program.consts, program.steps,
+                program.outputs)

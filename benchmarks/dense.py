@@ -49,6 +49,52 @@ class DenseMLP:
         return loss
 
 
+class DenseClassifier:
+    """An MLP with relu hidden layers and a linear output as weight matrices, trained with SGD
+    on the softmax cross-entropy of integer class labels.
+
+    Loss: mean_i [log sum_k e^(s_ik) - s_i,c_i] + alpha * (sum of every parameter^2), computed
+    with the row max subtracted (as ``nn.losses.softmax_ce``).
+    """
+
+    def __init__(self, weights: list[tuple[Any, Any]], alpha: float) -> None:
+        self.layers = [(np.array(w, dtype=np.float64), np.array(b, dtype=np.float64))
+                       for w, b in weights]
+        self.alpha = alpha
+
+    def step(self, x: Any, labels: Any, lr: float) -> float:
+        """One SGD step on the whole batch; returns the loss before the update."""
+        n = x.shape[0]
+        inputs, pre = [x], []
+        h = x
+        for i, (w, b) in enumerate(self.layers):
+            a = h @ w.T + b
+            pre.append(a)
+            h = np.maximum(a, 0.0) if i < len(self.layers) - 1 else a
+            inputs.append(h)
+        rows = np.arange(n)
+        m = h.max(axis=1, keepdims=True)
+        e = np.exp(h - m)
+        z = e.sum(axis=1, keepdims=True)
+        reg = sum(float((w * w).sum() + (b * b).sum()) for w, b in self.layers)
+        loss = float((np.log(z[:, 0]) + m[:, 0] - h[rows, labels]).mean()) + self.alpha * reg
+        # Backward, by hand: d loss / d s_ik = (softmax_ik - [k = c_i]) / n.
+        d = e / z
+        d[rows, labels] -= 1.0
+        d /= n
+        grads = []
+        for i in range(len(self.layers) - 1, -1, -1):
+            w = self.layers[i][0]
+            grads.append((d.T @ inputs[i], d.sum(axis=0)))
+            if i:
+                d = (d @ w) * (pre[i - 1] > 0.0)
+        two_a = 2.0 * self.alpha
+        for (w, b), (gw, gb) in zip(self.layers, reversed(grads)):
+            w -= lr * (gw + two_a * w)
+            b -= lr * (gb + two_a * b)
+        return loss
+
+
 def dag(recipe: list[tuple[int, int, int]], leaves: Any) -> Any:
     """The random DAG, one numpy call per node over a batch of leaf values (rows: leaves).
 

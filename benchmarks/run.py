@@ -4,9 +4,12 @@
     .venv/bin/python benchmarks/run.py --quick    (smaller sizes, fewer repeats)
 
 For every workload it prints the eager engine, the compiled tape (autograd.tape, replayed
-over a batch with numpy), micrograd and a dense numpy version, and the ratios. The garbage
-collector stays on, as users run it; ``gc.collect()`` runs between engines (never inside a
-timed region) so no engine pays for another's garbage. Times are medians of repeats.
+over a batch with numpy), micrograd and a dense numpy version, and the ratios; then the
+compiled tape at scale (batches of 100 to 10,000, a wider classifier, fit(compiled=True),
+PyTorch when it is installed) and how long tracing a big MLP takes. The garbage collector
+stays on, as users run it; ``gc.collect()`` runs between engines (never inside a timed
+region) so no engine pays for another's garbage. Times are medians of repeats; every engine
+runs on one thread.
 """
 
 from __future__ import annotations
@@ -25,16 +28,22 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
+# One thread for every engine: numpy's BLAS (the dense reference's matrix products and the
+# tape's) as PyTorch's (torch_dense.py). Set before numpy loads; on a shared machine, threads
+# that fight over the cores made a 64 x 64 matrix product ten times slower, at random.
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
+import numpy as np  # noqa: E402
 
 # The repository root, so the engine imports even without `pip install -e .`.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import dense  # benchmarks/dense.py: the script's own folder is on sys.path
+import dense  # noqa: E402  (benchmarks/dense.py: the script's own folder is on sys.path)
 
-from autograd import Value
-from autograd.tape import trace
-from nn.compiled import trace_objective
+from autograd import Value  # noqa: E402
+from autograd.tape import trace  # noqa: E402
+from nn.compiled import trace_objective  # noqa: E402
 
 try:
     from micrograd.engine import Value as MgValue
@@ -123,15 +132,17 @@ def graph_bytes(build: Callable[[], Any]) -> float:
     return used / nodes
 
 
-def tape_bytes(build: Callable[[], Any]) -> float:
-    """Bytes per slot of the tapes ``build()`` returns, with their replay plans made."""
+def tape_bytes(build: Callable[[], Any], nodes: int) -> float:
+    """Bytes per node of the traced graphs (``nodes`` of them) held by the tapes ``build()``
+    returns, with their replay plans made."""
     def go() -> Any:
         tapes = build()
         for t in tapes:
             t._replay.plan(False)
+        gc.collect()  # empties the free lists, which keep the trace's temporary tuples
         return tapes
-    used, tapes = _traced(go)
-    return used / sum(t.n_slots for t in tapes)
+    used, _ = _traced(go)
+    return used / nodes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,8 +258,10 @@ def bench_moons(reps: int, mg_reps: int) -> dict[str, Any]:
         return [o.example, o.total]
 
     nodes = _count(eager_graph())
+    traced_nodes = _count(hinge(model(xv), tv)) + _count(s_leaf / n_leaf + ALPHA * l2(params))
     mg_nodes = _count(micrograd_graph())
-    memory = (graph_bytes(eager_graph), tape_bytes(tapes), graph_bytes(micrograd_graph))
+    memory = (graph_bytes(eager_graph), tape_bytes(tapes, traced_nodes),
+              graph_bytes(micrograd_graph))
 
     return {
         "name": f"moons step: MLP 2-16-16-1, {n} points",
@@ -358,7 +371,7 @@ def bench_dag(reps: int, n_ops: int, batch: int) -> dict[str, Any]:
         "compiled": median_time(compiled, reps) / (nodes * batch),
         "micrograd": micrograd,
         "numpy": median_time(numpy_dag, reps) / (nodes * batch),
-        "bytes": (memory[0], tape_bytes(lambda: [trace([root], inputs)]), memory[2]),
+        "bytes": (memory[0], tape_bytes(lambda: [trace([root], inputs)], nodes), memory[2]),
         "agree": agree,
         "note": f"build + backward, depth {tape.depth}; compiled and numpy over a batch of "
                 f"{batch} (time per node and example)",
@@ -397,7 +410,7 @@ def bench_chain(reps: int, depth: int, batch: int) -> dict[str, Any]:
         "compiled": median_time(compiled, reps) / (depth * batch),
         "micrograd": median_time(run(MgValue), reps) / depth,
         "numpy": median_time(lambda: dense.chain(xb[:, 0], depth), reps) / (depth * batch),
-        "bytes": (graph_bytes(run(Value)), tape_bytes(lambda: [trace([y], [x])]),
+        "bytes": (graph_bytes(run(Value)), tape_bytes(lambda: [trace([y], [x])], depth + 1),
                   graph_bytes(run(MgValue))),
         "agree": agree,
         "note": f"build + backward; compiled and numpy over a batch of {batch} (time per node "
@@ -441,12 +454,178 @@ def bench_sum(reps: int, width: int, batch: int) -> dict[str, Any]:
         "numpy": median_time(lambda: dense.wide_sum(xb, wb), reps) / (width * batch),
         "bytes": (graph_bytes(eager),
                   tape_bytes(lambda: [trace([Value.sum([wi * xi for wi, xi in zip(w, xv)])], xv,
-                                            w)]),
+                                            w)], 3 * width + 1),
                   graph_bytes(micrograd)),
         "agree": agree,
         "note": f"edgegrad: one n-ary sum node; micrograd: a chain of {width - 1} adds "
                 f"(and a depth micrograd's recursion allows)",
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Workload 5: the compiled tape at scale. The moons step at batch 100, 1,000 and 10,000, and a
+# wider classifier, on every engine that finishes in reasonable time, and through the door
+# users take: fit(compiled=True), full batch, 100 epochs, no progress bar.
+
+SCALE_BATCHES = (100, 1_000, 10_000)
+CLASSES = 10
+
+
+def scale_workload(kind: str, n: int) -> dict[str, Any]:
+    """The data, model and loss of one row of the scale table."""
+    from nn.data import blobs, moons
+    from nn.layers import MLP
+    from nn.losses import LOSSES
+
+    if kind == "moons":
+        data = moons(n, noise=0.1, seed=0)
+        make = lambda: MLP(2, [16, 16, 1], activation="relu", seed=0)
+        return {"name": "moons MLP 2-16-16-1, hinge", "xs": data.xs, "ys": data.targets("hinge"),
+                "make": make, "loss": "hinge", "fn": LOSSES["hinge"]}
+    data = blobs(n, centers=CLASSES, std=0.6, seed=0)
+    make = lambda: MLP(2, [64, 64, CLASSES], activation="relu", seed=0)
+    return {"name": "classifier 2-64-64-10, softmax CE", "xs": data.xs, "ys": data.labels,
+            "make": make, "loss": "softmax_ce", "fn": LOSSES["softmax_ce"]}
+
+
+def _weights(model: Any) -> list[tuple[Any, Any]]:
+    return [([[w.data for w in nr.w] for nr in layer.neurons], [nr.b.data for nr in layer.neurons])
+            for layer in model.layers]
+
+
+def time_fit(w: dict[str, Any], epochs: int, reps: int) -> tuple[float, float, float]:
+    """(seconds per step, seconds of set-up, first step's loss) of fit(compiled=True), full
+    batch, no progress bar, from a fresh model each time; the set-up is fit with 0 epochs."""
+    import nn
+
+    def run(epochs: int) -> tuple[float, Any]:
+        model = w["make"]()
+        gc.collect()
+        t0 = time.perf_counter()
+        h = nn.fit(model, w["xs"], w["ys"], loss=w["loss"], lr=LR, l2=ALPHA, epochs=epochs,
+                   progress=False, compiled=True)
+        secs = time.perf_counter() - t0
+        assert h.compiled, "fit fell back to the eager engine"
+        return secs, h
+
+    run(2)  # warm up
+    setup = statistics.median(run(0)[0] for _ in range(reps))
+    times, first = [], math.nan
+    for _ in range(reps):
+        secs, h = run(epochs)
+        times.append(secs / epochs)
+        first = h.step_loss[0]
+    return statistics.median(times), setup, first
+
+
+def bench_scale(kind: str, n: int, reps: int, moons_row: dict[str, Any] | None,
+                fit_epochs: int) -> dict[str, Any]:
+    import torch_dense
+
+    w = scale_workload(kind, n)
+    model = w["make"]()
+    params = model.parameters()
+    nin = len(w["xs"][0])
+    from nn.losses import l2
+
+    # The raw tape: one example traced (its target an input: softmax_ce's class index too),
+    # the mean and the L2 penalty as a batch program, replayed by trace_objective.
+    xv = [Value(0.0, f"x{i}") for i in range(nin)]
+    tv = Value(1.0, "t")
+    example = w["fn"](model(xv), tv)
+    s_leaf, n_leaf = Value(0.0, "S"), Value(1.0, "n")
+    obj = trace_objective(example, [*xv, tv], params, total=s_leaf / n_leaf + ALPHA * l2(params),
+                          batch_sum=s_leaf, batch_size=n_leaf)
+    batch = np.column_stack([np.asarray(w["xs"]), np.asarray(w["ys"], dtype=np.float64)])
+    theta = np.array([p.data for p in params])
+
+    def compiled_step() -> float:
+        loss, grads, _ = obj.loss_and_grads(batch, theta)
+        theta[:] -= LR * grads
+        return loss
+
+    weights = _weights(model)
+    x, y = np.asarray(w["xs"]), np.asarray(w["ys"])
+    ref = (dense.DenseMLP(weights, ALPHA) if kind == "moons"
+           else dense.DenseClassifier(weights, ALPHA))
+
+    def numpy_step() -> float:
+        return ref.step(x, y, LR)
+
+    first = {"compiled": compiled_step(), "numpy": numpy_step()}
+    torch_step = None
+    if torch_dense.available():
+        torch_step = torch_dense.make_step(weights, w["loss"], ALPHA, w["xs"], w["ys"], LR)
+        first["torch"] = torch_step()
+
+    eager = None
+    if (kind == "moons" and n <= 1_000) or n <= 100:
+        if kind == "moons" and n == 100 and moons_row is not None:
+            eager = moons_row["eager"]  # the same step as workload 1: measured there
+        else:
+            emodel = w["make"]()
+            eparams = emodel.parameters()
+            fn = w["fn"]
+
+            def eager_step() -> float:
+                losses = [fn(emodel(xi), t) for xi, t in zip(w["xs"], w["ys"])]
+                total = Value.sum(losses) * (1.0 / n) + ALPHA * l2(eparams)
+                emodel.zero_grad()
+                total.backward()
+                for p in eparams:
+                    p.data -= LR * p.grad
+                return total.data
+
+            first["eager"] = eager_step()
+            eager = median_time(eager_step, 1 if n > 100 else max(1, reps // 2), warmup=0)
+    fit_step, fit_setup, first["fit"] = time_fit(w, fit_epochs, 3)
+    agree = max(first.values()) - min(first.values()) <= 1e-12 * abs(first["numpy"])
+    big = 20 if n >= 10_000 else 1
+    return {
+        "name": w["name"], "batch": n, "eager": eager,
+        "micrograd": moons_row["micrograd"] if moons_row is not None and n == 100 else None,
+        "numpy": median_time(numpy_step, max(3, reps * 20 // big)),
+        "torch": median_time(torch_step, max(3, reps * 20 // big)) if torch_step else None,
+        "compiled": median_time(compiled_step, max(3, reps * 20 // big)),
+        "fit": fit_step, "setup": fit_setup, "epochs": fit_epochs, "agree": agree,
+    }
+
+
+def bench_tracing() -> list[dict[str, Any]]:
+    """How long building and tracing one example's graph takes, per node, for two MLPs."""
+    from autograd.tape import trace
+    from nn.layers import MLP
+    from nn.losses import LOSSES
+
+    rows = []
+    for sizes in ((64, 64, 10), (784, 128, 10)):
+        model = MLP(sizes[0], list(sizes[1:]), seed=0)
+        params = model.parameters()
+        gc.collect()
+        t0 = time.perf_counter()
+        xv = [Value(0.0, f"x{i}") for i in range(sizes[0])]
+        tv = Value(0.0, "t")
+        loss = LOSSES["softmax_ce"](model(xv), tv)
+        build = time.perf_counter() - t0
+        nodes = _count(loss)
+        gc.collect()
+        t0 = time.perf_counter()
+        tape = trace([loss], [*xv, tv], params)
+        secs = time.perf_counter() - t0
+        del tape
+        gc.collect()
+        tracemalloc.start()
+        tape = trace([loss], [*xv, tv], params)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        t0 = time.perf_counter()
+        tape.forward(np.zeros((1, tape.n_inputs)), [p.data for p in params])  # the replay plan
+        plan = time.perf_counter() - t0
+        rows.append({"name": "MLP " + "-".join(map(str, sizes)) + ", softmax CE",
+                     "nodes": nodes, "build": build, "trace": secs, "plan": plan,
+                     "peak": peak, "steps": len(tape.steps), "params": len(params)})
+        del tape, loss
+    return rows
 
 
 def deepest(depths: list[int]) -> dict[str, Any]:
@@ -505,6 +684,47 @@ def machine() -> str:
             f"gc on")
 
 
+def print_scale(moons_row: dict[str, Any], q: bool) -> None:
+    import torch_dense
+
+    version = torch_dense.available()
+    batches = (100, 1_000) if q else SCALE_BATCHES
+    print("\nthe compiled tape at scale: one SGD step (forward over the batch, mean loss + 1e-4 *"
+          " L2,\nbackward, update), ms per step. tape: trace_objective replayed (the target, "
+          "class index\nincluded, an input); fit: nn.fit(compiled=True), full batch, no progress "
+          "bar, its set-up\n(tracing, arrays) included, over the epochs shown; torch: "
+          + (f"{version}, float64, one thread" if version else "not installed (column empty)"))
+    head = (f"{'workload':<34} {'batch':>6} {'eager':>8} {'microgr':>8} {'numpy':>7} "
+            f"{'torch':>7} {'tape':>7} {'fit':>7} | {'tape':>6} {'fit':>6} | {'torch':>6} "
+            f"| {'fit set-up':>10}")
+    print(f"{'':<34} {'':>6} {'':>8} {'':>8} {'':>7} {'':>7} {'':>7} {'':>7} | "
+          f"{'x numpy':>13} | {'/tape':>6} |")
+    print(head)
+    print("-" * len(head))
+    agree = True
+    for kind in ("moons", "classifier"):
+        for n in batches:
+            epochs = 20 if kind == "classifier" and n >= 10_000 else 100
+            r = bench_scale(kind, n, 3 if q else 7, moons_row if kind == "moons" else None,
+                            epochs)
+            agree &= r["agree"]
+            print(f"{r['name']:<34} {n:>6,} {fmt(r['eager'], 1e3):>8} "
+                  f"{fmt(r['micrograd'], 1e3):>8} {fmt(r['numpy'], 1e3):>7} "
+                  f"{fmt(r['torch'], 1e3):>7} {fmt(r['compiled'], 1e3):>7} "
+                  f"{fmt(r['fit'], 1e3):>7} | {ratio(r['compiled'], r['numpy']):>6} "
+                  f"{ratio(r['fit'], r['numpy']):>6} | {ratio(r['torch'], r['compiled']):>6} | "
+                  f"{r['setup'] * 1e3:>7.1f} ms" + ("" if r["epochs"] == 100 else
+                                                    f" ({r['epochs']} epochs)"))
+    print(f"first-step losses of every engine agree to 1e-12: {'yes' if agree else 'NO'}")
+    print("\ntracing one example's graph (softmax CE, the class an input), fused:")
+    print(f"{'model':<30} {'nodes':>8} {'build':>9} {'trace':>9} {'per node':>9} "
+          f"{'replay plan':>11} {'peak memory':>11} {'steps':>6}")
+    for t in bench_tracing():
+        print(f"{t['name']:<30} {t['nodes']:>8,} {t['build'] * 1e3:>7.0f} ms "
+              f"{t['trace'] * 1e3:>6.0f} ms {t['trace'] / t['nodes'] * 1e6:>6.2f} us "
+              f"{t['plan'] * 1e3:>8.0f} ms {t['peak'] / 2**20:>8.0f} MB {t['steps']:>6,}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller workloads, fewer repeats")
@@ -534,8 +754,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{ratio(r['micrograd'], r['eager']):>7} {ratio(r['micrograd'], r['compiled']):>9} | "
               f"{ratio(r['compiled'], r['numpy']):>9}")
     print("\nbytes per node (tracemalloc; the graph alive after backward; compiled: the tape and")
-    print("its replay plan per slot, plus 8 bytes per slot, operand and grad per example while")
-    print("replaying)")
+    print("its replay plan per node of the graph traced, plus 16 bytes per row of values and")
+    print("grads, and 8 per gathered operand, per example while replaying)")
     print(f"{'workload':<{w}}  {'eager':>8} {'compiled':>9} {'micrograd':>10} {'numpy':>8}")
     for r in rows:
         e, c, mg = r["bytes"]
@@ -554,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         if failed:
             msg += f"; RecursionError at depth {failed:,}"
         print(msg)
+    print_scale(rows[0], q)
     return 0
 
 

@@ -8,8 +8,14 @@ It traces with the features and the target as input leaves, on the sample given 
 ``compile_loss`` or else on the first batch. Graphs whose structure depends on the data cannot
 be replayed: the traces of a few examples (each new pattern of feature signs, and examples
 with other targets) are compared with the first. Losses that must see their target as a
-number (e.g. a class index that picks an output) are compiled once per distinct target value
-instead.
+number (a class index that picks an output by reading it) are compiled once per distinct
+target value instead; ``nn.losses.softmax_ce`` does not need that: it picks its output with a
+traced indicator.
+
+``fit(compiled=True)`` keeps everything in arrays (``CompiledTraining``): the data set
+(``arrays``, made once), the parameters as a vector, the loss, the accuracy and the
+optimizer's update (``ArrayUpdate``); the model's Values are written when fit returns or a
+callback runs.
 
 When the graph cannot be compiled, ``compile_loss(model, loss_fn, xs, ys)`` raises
 ``NotCompilable`` at once. Without a sample the problem shows only on the first batch; then
@@ -26,12 +32,15 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import Value
-from autograd.tape import Tape, trace
+from autograd.tape import Tape, fused, trace
 
+from .losses import accuracy_of_arrays
 from .module import Module
+from .optim import SGD, Adam, Optimizer
 
 MAX_TARGET_PROGRAMS = 64
 """At most this many distinct target values get their own program (class indices)."""
@@ -68,7 +77,7 @@ def _as_list(out: Any) -> list[Value]:
                         f"got {type(out).__name__}")
 
 
-def _spread(xs: Sequence[Sequence[Any]], idx: list[int], most: int = 6) -> list[int]:
+def _spread(xs: Sequence[Sequence[Any]], idx: list[int], most: int = 4) -> list[int]:
     """Up to ``most`` of the examples ``idx`` (the first kept first) to compare traces of:
     each new pattern of feature signs first (branches usually test a sign), then spread out."""
     chosen: list[int] = []
@@ -137,7 +146,8 @@ class CompiledLoss:
         loss = self.loss_fn(out, t)
         if not isinstance(loss, Value):
             raise NotCompilable(f"the loss must return a Value; got {type(loss).__name__}")
-        return trace([loss, *outs], xs + ts, self.params)
+        # Unfused: traces are compared step by step; the one kept is fused then (fused()).
+        return trace([loss, *outs], xs + ts, self.params, fuse=False)
 
     def _same(self, a: Tape, b: Tape, i: int, j: int, what: str) -> None:
         diff = a.first_difference(b)
@@ -173,7 +183,7 @@ class CompiledLoss:
         for i in _spread(xs, same)[1:]:
             self._same(first, self._trace(xs[i], ys[i], True), 0, i, "the same target,")
         try:
-            for i in _spread(xs, other):
+            for i in _spread(xs, other, 2):  # does the program read the target's value?
                 self._same(first, self._trace(xs[i], ys[i], True), 0, i, "different targets,")
             if not other:
                 # Every sample shares one target, so nothing above showed whether the loss
@@ -186,7 +196,7 @@ class CompiledLoss:
         except (NotCompilable, TypeError, ValueError):
             self.mode = "constant"
             return
-        self.mode, self.tape = "input", first
+        self.mode, self.tape = "input", fused(first)
         self._probe = self.model([float(v) for v in xs[0]])
 
     def _tape_for(self, key: Any, idx: list[int], xs: Sequence[Any], ys: Sequence[Any]) -> Tape:
@@ -200,7 +210,7 @@ class CompiledLoss:
             tape = self._trace(xs[idx[0]], ys[idx[0]], False)
             for i in _spread(xs, idx)[1:]:
                 self._same(tape, self._trace(xs[i], ys[i], False), idx[0], i, "the same target,")
-            self.tapes[key] = tape
+            tape = self.tapes[key] = fused(tape)
         return tape
 
     def _check_targets(self, ys: Sequence[Any]) -> None:
@@ -218,8 +228,6 @@ class CompiledLoss:
     def sum_loss_and_grads(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]
                            ) -> tuple[float, list[float], list[list[float]]]:
         """(Σ_i loss_i, Σ_i ∂loss_i/∂θ aligned with model.parameters(), each example's outputs)."""
-        import numpy as np  # the tape already required it; here for arrays only
-
         if len(xs) != len(ys):
             raise ValueError(f"sum_loss_and_grads: {len(xs)} examples but {len(ys)} targets")
         if len(xs) == 0:
@@ -228,44 +236,68 @@ class CompiledLoss:
         if len(params) != len(self.params) or any(a is not b for a, b in zip(params, self.params)):
             # The model's parameters were replaced (e.g. a new model loaded): trace again.
             self.params, self.mode, self.tape, self.tapes = params, None, None, {}
-        if not self.compiled:
-            return self._eager(xs, ys)
-        if self.mode is None:
+        if self.compiled and self.mode is None:
             try:
                 self.prepare(xs, ys)
             except NotCompilable as e:
                 warnings.warn(f"this model and loss cannot be compiled ({e}); computing with "
                               f"the eager engine instead", RuntimeWarning, stacklevel=2)
                 self.compiled = False
-                return self._eager(xs, ys)
-        theta = [p.data for p in self.params]
+        if not self.compiled:
+            return self._eager(xs, ys)
+        data = self.arrays(xs, ys, "sum_loss_and_grads")
+        loss, grads, outs = self.replay(data, None, [p.data for p in self.params])
+        return loss, grads.tolist(), outs.tolist()
+
+    def arrays(self, xs: Sequence[Sequence[float]], ys: Sequence[Any],
+               who: str = "compile_loss") -> Arrays:
+        """The examples as arrays for ``replay``, made once for a whole data set; each new
+        target value is shown to the loss first, so a bad one raises as in eager mode."""
+        import numpy as np  # the tape already required it; here for arrays only
+
+        if self.mode is None:
+            self.prepare(xs, ys)
+        try:
+            features = np.asarray(xs, dtype=np.float64).reshape(len(xs), -1)
+            targets = np.asarray([_target_values(y) for y in ys], dtype=np.float64)
+        except ValueError:
+            raise ValueError(f"{who}: every example must have the same number of features "
+                             f"and of target values") from None
+        targets = targets.reshape(len(ys), -1)
+        if self.mode == "input":
+            self._check_targets(ys)
+            return Arrays(features, targets, np.concatenate([features, targets], axis=1))
+        keys: dict[Any, int] = {}
+        which = np.asarray([keys.setdefault(_key(y), len(keys)) for y in ys], dtype=np.intp)
+        for key, k in keys.items():
+            idx = np.flatnonzero(which == k).tolist()
+            self._tape_for(key, idx, xs, ys)
+        return Arrays(features, targets, features, list(keys), which)
+
+    def replay(self, data: Arrays, rows: Any, theta: Any) -> tuple[float, Any, Any]:
+        """(Σ loss, Σ ∂loss/∂θ, outputs (B, K)) over the examples ``rows`` of ``data`` (None:
+        all of them, in order), with the parameter values ``theta``."""
+        import numpy as np
+
+        inputs = data.inputs if rows is None else data.inputs[rows]
         if self.mode == "input":
             assert self.tape is not None
-            self._check_targets(ys)
-            try:
-                features = np.asarray(xs, dtype=np.float64).reshape(len(xs), -1)
-            except ValueError:
-                raise ValueError("sum_loss_and_grads: every example must have the same "
-                                 "number of features") from None
-            targets = np.asarray([_target_values(y) for y in ys], dtype=np.float64)
-            batch = np.concatenate([features, targets.reshape(len(ys), -1)], axis=1)
-            loss, grads, outs = self._replay(np, self.tape, batch, theta)
-            return loss, grads.tolist(), outs.tolist()
-        groups: dict[Any, list[int]] = {}
-        for i, y in enumerate(ys):
-            groups.setdefault(_key(y), []).append(i)
+            return Objective(self.tape).loss_and_grads(inputs, theta)
+        which = data.which if rows is None else data.which[rows]
         total = 0.0
         gsum = np.zeros(len(self.params))
-        outputs: list[list[float]] = [[] for _ in xs]
-        for key, idx in groups.items():
-            tape = self._tape_for(key, idx, xs, ys)
-            loss, grads, outs = self._replay(np, tape, [[float(v) for v in xs[i]] for i in idx],
-                                             theta)
+        outputs: Any = None
+        for k, key in enumerate(data.keys):
+            sel = np.flatnonzero(which == k)
+            if len(sel) == 0:
+                continue
+            loss, grads, outs = Objective(self.tapes[key]).loss_and_grads(inputs[sel], theta)
+            if outputs is None:
+                outputs = np.empty((len(which), outs.shape[1]))
             total += loss
             gsum += grads
-            for i, row in zip(idx, outs.tolist()):
-                outputs[i] = row
-        return total, gsum.tolist(), outputs
+            outputs[sel] = outs
+        return total, gsum, outputs
 
     def _eager(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]
                ) -> tuple[float, list[float], list[list[float]]]:
@@ -281,10 +313,19 @@ class CompiledLoss:
             p.grad = g
         return total.data, grads, [[v.data for v in o] for o in outs]
 
-    @staticmethod
-    def _replay(np: Any, tape: Tape, batch: Any, theta: list[float]) -> tuple[float, Any, Any]:
-        inputs = np.asarray(batch, dtype=np.float64).reshape(len(batch), -1)
-        return Objective(tape).loss_and_grads(inputs, theta)
+
+@dataclass
+class Arrays:
+    """A data set as the compiled replay reads it: ``features`` (N, d), ``targets`` (N, T)
+    (each target's values), ``inputs`` the rows a program takes (features then targets, when
+    the target is traced as an input), and with one program per target value, ``keys`` (the
+    values) and ``which`` (N,): each example's index into ``keys``."""
+
+    features: Any
+    targets: Any
+    inputs: Any
+    keys: list[Any] = field(default_factory=list)
+    which: Any = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,3 +387,191 @@ def trace_objective(loss: Value, inputs: Sequence[Value], params: Sequence[Value
         raise ValueError("trace_objective: a total needs both batch_sum and batch_size leaves "
                          "(make them with Value(0.0) and use them in the total)")
     return Objective(example, trace([total], [batch_sum, batch_size], params))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training on arrays: what fit(compiled=True) keeps from step to step.
+
+class ArrayUpdate:
+    """The ``step()`` of an ``nn.optim`` SGD, Adam or AdamW, on a parameter vector.
+
+    The same formulas as the optimizer's own ``step``, operation for operation, on numpy arrays
+    (so they give its numbers to the last bit: tested); its state (SGD's velocity, Adam's
+    moments) lives in arrays while training and is written back by ``save``. ``of(opt)`` is
+    None for any other optimizer, or one whose ``step`` is overridden: fit then updates the
+    Values with ``opt.step()`` itself.
+    """
+
+    def __init__(self, opt: SGD | Adam) -> None:
+        self.opt = opt
+        self.state = self._read()
+
+    @classmethod
+    def of(cls, opt: Optimizer, params: Sequence[Value]) -> ArrayUpdate | None:
+        own = type(opt).step in (SGD.step, Adam.step) and type(opt)._grads is Optimizer._grads
+        same = len(opt.params) == len(params) and all(a is b for a, b in zip(opt.params, params))
+        return cls(opt) if isinstance(opt, (SGD, Adam)) and own and same else None
+
+    def _read(self) -> tuple[Any, ...]:
+        import numpy as np
+
+        if isinstance(self.opt, Adam):
+            return np.array(self.opt.m, dtype=np.float64), np.array(self.opt.v, dtype=np.float64)
+        return (np.array(self.opt.velocity, dtype=np.float64),)
+
+    def step(self, theta: Any, g: Any) -> tuple[Any, tuple[Any, ...]]:
+        """The new parameters and state after one step from ``theta`` with gradient ``g``
+        (nothing is changed: the caller commits both)."""
+        opt = self.opt
+        if isinstance(opt, Adam):
+            return self._adam(opt, theta, g)
+        lr, mu, wd = opt.lr, opt.momentum, opt.weight_decay
+        if mu == 0.0 and wd == 0.0:
+            return theta - lr * g, self.state
+        g = g + wd * theta
+        v = mu * self.state[0] + g
+        return theta - lr * v, (v,)
+
+    def _adam(self, opt: Adam, theta: Any, g: Any) -> tuple[Any, tuple[Any, ...]]:
+        import numpy as np
+
+        lr, eps, wd = opt.lr, opt.eps, opt.weight_decay
+        b1, b2 = opt.betas
+        t = opt.steps + 1
+        c1 = 1.0 - b1**t
+        c2 = 1.0 - b2**t
+        m, v = self.state
+        if wd:
+            if opt.decoupled:
+                theta = theta - lr * wd * theta
+            else:
+                g = g + wd * theta
+        m = b1 * m + (1.0 - b1) * g
+        v = b2 * v + (1.0 - b2) * g * g
+        return theta - lr * (m / c1) / (np.sqrt(v / c2) + eps), (m, v)
+
+    def save(self) -> None:
+        """Write the state into the optimizer, as its own ``step`` would have left it."""
+        if isinstance(self.opt, Adam):
+            self.opt.m, self.opt.v = self.state[0].tolist(), self.state[1].tolist()
+        else:
+            self.opt.velocity = self.state[0].tolist()
+
+    def load(self) -> None:
+        """Read the state back from the optimizer (someone may have changed it)."""
+        self.state = self._read()
+
+
+class CompiledTraining:
+    """What ``fit(compiled=True)`` keeps between steps: the data as arrays, the parameters as
+    a vector θ and the optimizer's update on arrays (``ArrayUpdate``).
+
+    The model's Values are written only by ``publish`` (fit calls it before a callback and
+    at the end, interrupted or not), and read again by ``reload``. ``grads`` gives the batch
+    loss L = (Σ loss_i)/B + l2 Σ θ² and sets its gradient; ``step`` updates θ, all or nothing.
+    """
+
+    def __init__(self, loss: CompiledLoss, xs: Sequence[Sequence[Any]], ys: Sequence[Any],
+                 l2: float, opt: Optimizer) -> None:
+        import numpy as np
+
+        self.loss = loss
+        self.params = loss.params
+        self.data = loss.arrays(xs, ys, "fit")
+        self.n = len(xs)
+        self.l2 = l2
+        self.theta = np.array([p.data for p in self.params], dtype=np.float64)
+        self.grad = np.zeros_like(self.theta)
+        self.update = ArrayUpdate.of(opt, self.params)
+        self._epoch: list[tuple[Any, Any]] = []  # (rows, outputs) of this epoch's batches
+
+    def grads(self, idx: Sequence[int]) -> float:
+        """L on the examples ``idx`` (all of them, in order, when there are n); its gradient
+        goes to ``self.grad``, the outputs to the epoch's accuracy."""
+        import numpy as np
+
+        rows = None if len(idx) == self.n else np.asarray(idx, dtype=np.intp)
+        theta = self.theta
+        total, g, outs = self.loss.replay(self.data, rows, theta)
+        inv = 1.0 / len(idx)
+        value = float(total) * inv
+        self.grad = g * inv
+        if self.l2:
+            value += self.l2 * float(theta @ theta)
+            self.grad += 2.0 * self.l2 * theta
+        self._epoch.append((rows, outs))
+        return value
+
+    def step(self, history: Any, value: float, fallback: Callable[[], None]) -> None:
+        """One update of θ from ``self.grad``, counted in ``history``; without an array rule,
+        ``fallback`` updates the Values (``opt.step()``). An update that makes a parameter inf
+        or NaN changes nothing and raises FloatingPointError, as in eager mode."""
+        import numpy as np
+
+        if self.update is None:
+            self.publish()
+            fallback()
+            self.reload()
+            return
+        opt = self.update.opt
+        with np.errstate(over="ignore", invalid="ignore"):  # as floats do; checked just below
+            theta, state = self.update.step(self.theta, self.grad)
+        finite = np.isfinite(theta)
+        finished = history.steps
+        if not finite.all():
+            bad = int(np.argmin(finite))
+            raise FloatingPointError(
+                f"training diverged: the update of step {finished} (lr {opt.lr:g}) made "
+                f"parameter {bad} {float(theta[bad])!r}; the model keeps the parameters from "
+                f"before that step. Try a smaller learning rate.")
+        before = self.theta, self.update.state, opt.steps
+        try:
+            self.theta, self.update.state = theta, state
+            opt.steps = before[2] + 1
+            history.step_loss.append(value)
+            history.steps = finished + 1
+        except KeyboardInterrupt:  # all or nothing, as fit's eager step
+            self.theta, self.update.state, opt.steps = before
+            del history.step_loss[finished:]
+            history.steps = finished
+            raise
+
+    def accuracy(self, loss: str | None) -> float | None:
+        """The accuracy over this epoch's batches (``nn.losses.accuracy``), then a new epoch."""
+        import numpy as np
+
+        epoch, self._epoch = self._epoch, []
+        if loss is None or not epoch:
+            return None
+        if len(epoch) == 1 and epoch[0][0] is None:
+            outs, targets = epoch[0][1], self.data.targets
+        else:
+            rows = np.concatenate([np.arange(self.n) if r is None else r for r, _ in epoch])
+            outs, targets = np.concatenate([o for _, o in epoch]), self.data.targets[rows]
+        return accuracy_of_arrays(outs, targets, loss)
+
+    def publish(self) -> None:
+        """Write θ and the last gradient into the model's Values, the state into the optimizer.
+
+        An interrupt in the middle would leave a model that is no step's parameters: the
+        writing is finished first, then the interrupt goes through."""
+        try:
+            self._write()
+        except KeyboardInterrupt:
+            self._write()
+            raise
+
+    def _write(self) -> None:
+        for p, x, g in zip(self.params, self.theta.tolist(), self.grad.tolist()):
+            p.data = x
+            p.grad = g
+        if self.update is not None:
+            self.update.save()
+
+    def reload(self) -> None:
+        """Read θ (and the optimizer's state) back from the Values, after a callback."""
+        import numpy as np
+
+        self.theta = np.array([p.data for p in self.params], dtype=np.float64)
+        if self.update is not None:
+            self.update.load()

@@ -127,8 +127,9 @@ def bce_logits(ys: list[Value], t: Target) -> Value:
 
 def softmax_ce(ys: list[Value], t: Any) -> Value:
     """log sum_k e^(y_k) - y_c for the class index c, with the max subtracted (no overflow)."""
-    if isinstance(t, Value):
-        t = t.data
+    traced = t if isinstance(t, Value) else None
+    if traced is not None:
+        t = traced.data
     if isinstance(t, float) and t.is_integer():
         t = int(t)
     if isinstance(t, bool) or not isinstance(t, numbers.Integral):
@@ -140,11 +141,17 @@ def softmax_ce(ys: list[Value], t: Any) -> Value:
     # log sum e^y = m + log sum e^(y - m) for any m; m = max keeps every exp <= 1. The max is
     # built from relu, max(a, b) = b + relu(a - b), rather than read from .data, so the graph's
     # structure does not depend on the data (the compiled path replays it over a batch); the
-    # gradient through m is 1 - sum softmax = 0.
-    m = ys[0]
-    for y in ys[1:]:
-        m = y + (m - y).relu()
+    # gradient through m is 1 - sum softmax = 0. Pairwise, it is log2(K) levels deep, not K - 1.
+    ms = list(ys)
+    while len(ms) > 1:
+        ms = [b + (a - b).relu() for a, b in zip(ms[::2], ms[1::2])] + ms[len(ms) - len(ms) % 2:]
+    m = ms[0]
     lse = Value.sum([(y - m).exp() for y in ys]).log() + m
+    if traced is not None:
+        # A target traced as an input (the compiled path): y_c is picked by the indicator
+        # relu(1 - |t - k|), exactly 1 for k = c and 0 for every other integer k, so the graph
+        # is the same whatever the class and the numbers are eager's exactly.
+        return lse - Value.sum([(1.0 - abs(traced - k)).relu() * y for k, y in enumerate(ys)])
     return lse - ys[c]
 
 
@@ -248,3 +255,27 @@ def _class_like(targets: Sequence[Any]) -> bool:
         if _num(t) not in (0.0, 1.0) or (isinstance(t, float) and math.isnan(t)):
             return False
     return True
+
+
+def accuracy_of_arrays(outputs: Any, targets: Any, loss: str) -> float | None:
+    """``accuracy`` on numpy arrays: ``outputs`` (N, K), ``targets`` (N, T) in the loss's
+    convention (softmax_ce: the class index, T = 1). The same predictions as ``predict``, the
+    same None for a regression, counted without a Python loop over the examples."""
+    import numpy as np  # only the compiled path has arrays, and it has numpy
+
+    if loss not in LOSSES:
+        raise ValueError(f"no prediction rule for loss {loss!r}; known: {', '.join(LOSSES)}")
+    n, k = outputs.shape
+    if n == 0:
+        return None
+    if loss in ("sse", "mse"):
+        binary = ((targets == 0.0) | (targets == 1.0)).all()
+        if not binary or (targets.shape[1] > 1 and not (targets.sum(axis=1) == 1.0).all()):
+            return None  # not 0/1 labels, nor one-hot rows
+    if loss == "softmax_ce" or (k > 1 and loss in ("sse", "mse")):
+        labels = targets[:, 0] if loss == "softmax_ce" else targets.argmax(axis=1)
+        hits = outputs.argmax(axis=1) == labels
+    else:
+        predicted = np.where(outputs > threshold(loss), 1.0, -1.0 if loss == "hinge" else 0.0)
+        hits = (predicted == targets).all(axis=1)
+    return int(hits.sum()) / int(n)

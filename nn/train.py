@@ -12,6 +12,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from autograd import Value, no_grad
@@ -140,7 +141,7 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
 
     engine: Any = None
     if compiled:
-        engine = _compile(model, loss_fn, xs, ys)
+        engine = _compile(model, loss_fn, xs, ys, l2, opt)
         history.compiled = engine is not None
 
     bar = _progress(epochs) if progress else None
@@ -154,27 +155,38 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
             epoch_ys: list[Any] = []
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
-                bx = [xs[i] for i in idx]
-                by = [ys[i] for i in idx]
                 if schedule is not None:
                     opt.lr = float(schedule(step))
-                if engine is not None:
-                    value, outs = _compiled_grads(engine, model, params, bx, by, l2)
+                if engine is not None:  # the batch stays in arrays (nn.compiled)
+                    value = engine.grads(idx)
                 else:
+                    bx = [xs[i] for i in idx]
+                    by = [ys[i] for i in idx]
                     value, outs = _eager_grads(model, bx, by, loss, l2)
                 if not math.isfinite(value):
                     raise FloatingPointError(
                         f"the loss became {value!r} at step {step} (epoch {epoch}); the model "
                         f"keeps its last finite parameters. Try a smaller learning rate "
                         f"(it was {opt.lr:g}).")
-                _atomic_step(opt, params, history, value)
+                if engine is not None:
+                    engine.step(history, value, partial(_atomic_step, opt, params, history, value))
+                else:
+                    _atomic_step(opt, params, history, value)
                 step = history.steps
                 epoch_loss += value * len(idx)
-                epoch_outs.extend(outs)
-                epoch_ys.extend(by)
+                if engine is None:
+                    epoch_outs.extend(outs)
+                    epoch_ys.extend(by)
                 if callback is not None:
+                    if engine is not None:
+                        engine.publish()  # the callback sees the model as it is now
                     callback(StepInfo(step - 1, epoch, value, opt.lr))
-            acc = accuracy(epoch_outs, epoch_ys, loss_name) if loss_name else None
+                    if engine is not None:
+                        engine.reload()
+            if engine is not None:
+                acc = engine.accuracy(loss_name)
+            else:
+                acc = accuracy(epoch_outs, epoch_ys, loss_name) if loss_name else None
             history.loss.append(epoch_loss / n)
             history.accuracy.append(acc)
             history.lr.append(opt.lr)
@@ -189,12 +201,20 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
         msg = (f"interrupted: stopped after {history.steps} finished step(s); the model keeps "
                f"the parameters of the last finished step")
         if bar is not None:
-            bar.write(msg)
+            try:
+                bar.write(msg)
+            except OSError:
+                pass  # the terminal is gone (SIGHUP): the history still returns
         else:
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
     finally:
+        if engine is not None:
+            engine.publish()  # the model's Values get the last finished step's parameters
         if bar is not None:
-            bar.close()
+            try:
+                bar.close()
+            except OSError:
+                pass
     return history
 
 
@@ -206,35 +226,29 @@ def _eager_grads(model: Module, bx: list[Any], by: list[Any], loss: str | LossFn
     return total.data, [[y.data for y in o] for o in outs]
 
 
-def _compiled_grads(engine: Any, model: Module, params: list[Value], bx: list[Any],
-                    by: list[Any], l2: float) -> tuple[float, list[Any]]:
-    total, grads, outs = engine.sum_loss_and_grads(bx, by)
-    inv = 1.0 / len(bx)
-    value = float(total) * inv
-    if l2:
-        value += l2 * math.fsum(p.data * p.data for p in params)
-    for p, g in zip(params, grads):
-        # d/dp of (sum loss)/|B| + l2 * sum p^2.
-        p.grad = float(g) * inv + 2.0 * l2 * p.data
-    return value, list(outs)
-
-
 def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: float) -> None:
     """Update the parameters and count the step, all or nothing.
 
     An interrupt in the middle would leave some parameters moved and others not, or a step
     taken but not counted: restore the parameters, the optimizer state and the count, then let
     the interrupt through. Counting is the try block's last act, so the step counts exactly
-    when it took effect.
+    when it took effect. An update that makes a parameter inf or NaN (divergence) is undone
+    the same way and raises FloatingPointError.
     """
     before = [p.data for p in params]
     state = opt.state_dict()
     finished = history.steps
     try:
         opt.step()
+        bad = next((i for i, p in enumerate(params) if not math.isfinite(p.data)), None)
+        if bad is not None:
+            raise FloatingPointError(
+                f"training diverged: the update of step {finished} (lr {opt.lr:g}) made "
+                f"parameter {bad} {params[bad].data!r}; the model keeps the parameters from "
+                f"before that step. Try a smaller learning rate.")
         history.step_loss.append(value)
         history.steps = finished + 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, FloatingPointError):
         for p, x in zip(params, before):
             p.data = x
         opt.load_state_dict(state)
@@ -243,9 +257,10 @@ def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: f
         raise
 
 
-def _compile(model: Module, loss_fn: LossFn, xs: Sequence[Any], ys: Sequence[Any]) -> Any:
+def _compile(model: Module, loss_fn: LossFn, xs: Sequence[Any], ys: Sequence[Any], l2: float,
+             opt: Optimizer) -> Any:
     try:
-        from nn.compiled import NotCompilable, compile_loss
+        from nn.compiled import CompiledTraining, NotCompilable, compile_loss
     except ImportError as e:
         warnings.warn(f"compiled=True needs numpy and nn.compiled ({e}); training with the "
                       f"eager engine instead. Install numpy with: pip install 'edgegrad[fast]'",
@@ -254,7 +269,7 @@ def _compile(model: Module, loss_fn: LossFn, xs: Sequence[Any], ys: Sequence[Any
     try:
         # With the training data as the sample, a data-dependent graph is found here, up front,
         # rather than at the first batch.
-        return compile_loss(model, loss_fn, xs, ys)
+        return CompiledTraining(compile_loss(model, loss_fn, xs, ys), xs, ys, l2, opt)
     except NotCompilable as e:
         warnings.warn(f"this model and loss cannot be compiled ({e}); training with the eager "
                       f"engine instead", RuntimeWarning, stacklevel=3)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from autograd import ACTIVATIONS, Value
+from autograd.tape import trace
 from nn.compiled import NotCompilable, compile_loss, trace_objective
 from nn.layers import MLP
 from nn.losses import LOSSES
@@ -58,9 +59,8 @@ def test_compiled_equals_eager_for_every_activation_and_loss(activation: str, lo
     xs = [[rng.uniform(-1.5, 1.5) for _ in range(3)] for _ in range(6)]
     ys = targets(loss, 3 if loss == "softmax_ce" else 2, 6, rng)
     compiled = compile_loss(model, LOSSES[loss], xs, ys)
-    # One program with the target traced as an input; softmax_ce picks an output by the class
-    # index, so it gets one program per class instead.
-    assert compiled.mode == ("constant" if loss == "softmax_ce" else "input")
+    # One program with the target traced as an input (softmax_ce's class index included).
+    assert compiled.mode == "input"
     got = compiled.sum_loss_and_grads(xs, ys)
     want = eager(model, LOSSES[loss], xs, ys)
     assert_close([got[0]], [want[0]], "sum of losses")
@@ -69,12 +69,12 @@ def test_compiled_equals_eager_for_every_activation_and_loss(activation: str, lo
         assert_close(o, w, f"outputs of example {i}")
 
 
-def test_a_class_index_target_is_never_traced_as_an_input() -> None:
-    """Even when every sampled example has the same class, softmax_ce's program depends on it."""
+def test_a_class_index_traced_as_an_input_picks_its_output_in_every_example() -> None:
+    """Sampled with one class only, replayed with others: one program serves every class."""
     model = MLP(2, [3, 3], activation="tanh", seed=1)
     xs = [[0.5, -0.2], [0.1, 0.9], [-0.7, 0.3]]
     compiled = compile_loss(model, LOSSES["softmax_ce"], xs, [1, 1, 1])
-    assert compiled.mode == "constant"
+    assert compiled.mode == "input"
     got = compiled.sum_loss_and_grads(xs, [0, 2, 1])  # other classes at replay time
     want = eager(model, LOSSES["softmax_ce"], xs, [0, 2, 1])
     assert_close([got[0]], [want[0]], "sum of losses")
@@ -216,10 +216,18 @@ def test_an_mlp_replays_in_one_numpy_call_per_level_and_op() -> None:
     compiled = compile_loss(model, LOSSES["hinge"], xs, [1.0, -1.0, 1.0, -1.0])
     tape = compiled.tape
     assert tape is not None
-    # 16*2 + 16*16 + 16 products, 33 sums, 32 relus, and the hinge's mul, sub and relu.
-    assert len(tape.steps) == 304 + 33 + 32 + 3
-    # ... but only one group per (level, op): mul, sum, relu per layer, then the loss.
-    assert [g.prim.name for g in tape._replay.groups()] == [
+    # Each layer's 16 (or 1) neurons are dot steps: 33 dots, 32 relus, the hinge's mul, sub
+    # and relu; the 304 products are inside the dots.
+    assert len(tape.steps) == 33 + 32 + 3
+    # ... and one group per (level, op): a matrix product and a relu per layer, then the loss.
+    assert [g.prim.name if hasattr(g, "prim") else "dot" for g in tape._replay.groups()] == [
+        "dot", "relu", "dot", "relu", "dot", "mul", "sub", "relu"]
+    # Unfused, the same graph is a mul, a sum and a relu per layer.
+    xv = [Value(0.0, "x0"), Value(0.0, "x1")]
+    t = Value(1.0, "t")
+    plain = trace([LOSSES["hinge"](model(xv), t)], [*xv, t], model.parameters(), fuse=False)
+    assert len(plain.steps) == 304 + 33 + 32 + 3
+    assert [g.prim.name for g in plain._replay.groups()] == [  # type: ignore[union-attr]
         "mul", "sum", "relu", "mul", "sum", "relu", "mul", "sum", "mul", "sub", "relu"]
 
 
@@ -258,3 +266,17 @@ def test_batch_objective_errors_say_what_is_needed() -> None:
     example = trace_objective(x * w, [x], [w]).example
     with pytest.raises(ValueError, match=r"inputs \(S, n\) and the same parameters"):
         Objective(example, example)
+
+
+def test_softmax_ce_with_a_traced_class_gives_the_class_index_numbers_exactly() -> None:
+    # The compiled path traces the class as an input Value: softmax_ce then picks y_c with an
+    # indicator, so one program serves every class. Same loss and gradients, to the bit.
+    for c in range(4):
+        ys = [Value(v) for v in (0.3, -1.2, 2.5, 0.7)]
+        zs = [Value(v) for v in (0.3, -1.2, 2.5, 0.7)]
+        a = LOSSES["softmax_ce"](ys, c)
+        b = LOSSES["softmax_ce"](zs, Value(float(c), "t"))
+        a.backward()
+        b.backward()
+        assert a.data == b.data
+        assert [y.grad for y in ys] == [z.grad for z in zs]

@@ -90,7 +90,7 @@ def test_html_player_is_written(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["a.__class__", "a=1"], "attribute access is not allowed"),
     (["__import__('os').system('id')"], "only the functions"),
-    (["9**9**9"], "too large for a float"),
+    (["1e999 * 2"], "too large for a float"),
     (["a+b", "a=1"], "unknown name 'b'"),
     (["a+b", "a=1", "b"], "expected NAME=VALUE"),
     (["a+b", "a=1", "b=x"], "the value of b must be a number"),
