@@ -81,8 +81,12 @@ ALPHA = 1e-4  # micrograd demo's L2 coefficient
 LR = 0.05
 
 
-def median_time(fn: Callable[[], Any], reps: int, warmup: int = 1) -> float:
+def median_time(fn: Callable[[], Any], reps: int, warmup: int = 8) -> float:
     """Median wall time of ``fn()`` over ``reps`` runs, after ``warmup`` untimed runs.
+
+    Eight warm-up runs, because CPython 3.11 specializes a function's bytecode only from its
+    eighth call: a backward pass is one call per step, and its first seven run at about half
+    speed. Every engine is measured in that steady state, as a training loop runs it.
 
     The collector is cleared before the series (not between runs: an engine that makes
     cyclic garbage pays for collecting it during its own later runs, as in real use).
