@@ -293,7 +293,7 @@ def _sum(p: Primitive, terms: Iterable[Any]) -> Value:
     """``p`` (the n-ary sum) applied to every term: one node, however many terms."""
     parents: list[Value] = []
     for t in terms:
-        v = _operand(t)
+        v = t if type(t) is Value else _operand(t)
         if v is None:
             raise TypeError(f"{p.name}: every term must be a Value or a real number; "
                             f"got {type(t).__name__}: {t!r}")
