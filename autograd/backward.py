@@ -204,19 +204,33 @@ def accumulate(total: Any, contribution: Any) -> Any:
     return total + contribution
 
 
+def combine(terms: list[Any]) -> Any:
+    """The sum of one node's incoming contributions in arrival order, as one n-ary node (the
+    eager pass adds them in the same order, so the numbers agree to the last bit)."""
+    if len(terms) == 1:
+        return terms[0]
+    if all(type(t) is float for t in terms):
+        total = terms[0]
+        for t in terms[1:]:
+            total += t
+        return total
+    return Value.sum(terms)
+
+
 def _backward_graph(order: list[Value], grad: Any, hooks: tuple[EdgeHook, ...]) -> None:
-    """The chain rule with differentiable edges. Interior grads were reset to 0.0 by the caller;
-    leaves accumulate. The nodes built here are recorded even inside ``no_grad()``:
-    create_graph asks for exactly that graph."""
-    root = order[0]
+    """The chain rule with differentiable edges. Each node's contributions are collected and
+    summed as one node once all have arrived (reverse topological order guarantees that);
+    interior grads are replaced, leaves accumulate. The nodes built here are recorded even
+    inside ``no_grad()``: create_graph asks for exactly that graph."""
+    arrived: dict[Value, list[Any]] = {order[0]: [grad]}
     with recording(gradients=True):
-        root.grad = accumulate(root.grad, grad)
         for node in order:
-            g = node.grad
+            g = combine(arrived.pop(node))
+            node.grad = g if node.parents else accumulate(node.grad, g)
             for i, (parent, local) in enumerate(differentiable_edges(node)):
                 for hook in hooks:
                     hook(node, i, parent, local, g)
-                parent.grad = accumulate(parent.grad, scaled(local, g))
+                arrived.setdefault(parent, []).append(scaled(local, g))
     for node in order:
         if not isinstance(node.grad, Value):
             node.grad = Value(node.grad)

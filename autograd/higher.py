@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .backward import accumulate, differentiable_edges, reverse_order, scaled
+from .backward import combine, differentiable_edges, reverse_order, scaled
 from .value import Value, edge_hooks, recording
 
 
@@ -37,18 +37,22 @@ def _grad_graph(order: list[Value], seed: Any, targets: set[Value]) -> dict[Valu
     """
     keep = _relevant(order, targets)
     hooks = edge_hooks()
-    grads: dict[Value, Any] = {order[0]: seed}
+    arrived: dict[Value, list[Any]] = {order[0]: [seed]}
+    grads: dict[Value, Any] = {}
     with recording(gradients=True):
         for node in order:
-            if node not in grads or node not in keep:
+            terms = arrived.pop(node, None)
+            if terms is None:  # reached only through pruned edges
                 continue
-            g = grads[node]
+            g = grads[node] = combine(terms)
+            if node not in keep:
+                continue
             for i, (parent, local) in enumerate(differentiable_edges(node)):
                 if parent not in keep:
                     continue
                 for hook in hooks:
                     hook(node, i, parent, local, g)
-                grads[parent] = accumulate(grads.get(parent, 0.0), scaled(local, g))
+                arrived.setdefault(parent, []).append(scaled(local, g))
     return grads
 
 
