@@ -350,3 +350,14 @@ def test_transforms_and_create_graph_record_even_inside_no_grad():
         y.backward(create_graph=True)
     (curvature,) = gradients(x.grad, [x])
     assert curvature.data == 12.0
+
+
+def test_create_graph_sums_a_nodes_contributions_as_one_node():
+    # x reaches y along three edges: its gradient is one n-ary sum of three terms, not a chain
+    # of adds (the gradient graph stays as small as the graph it differentiates).
+    x = Value(0.5, "x")
+    y = x.sin() + x.cos() + x.exp()
+    y.backward(create_graph=True)
+    g = x.grad
+    assert g.op == "sum" and len(g.parents) == 3
+    assert g.data == pytest.approx(math.cos(0.5) - math.sin(0.5) + math.exp(0.5), rel=1e-15)
