@@ -19,6 +19,9 @@ Python.
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,15 +46,6 @@ class Run:
         self._buffers = buffers
         self.values = buffers.values  # (rows, N): see Replay
         self.operands = operands  # per group, its operands (see _Buffers)
-
-    def __del__(self) -> None:
-        pools = self.replay.pool
-        n = self.values.shape[1]
-        if n not in pools and len(pools) >= 4:  # keep buffers for a few batch sizes only
-            pools.pop(next(iter(pools)), None)
-        pool = pools.setdefault(n, [])
-        if len(pool) < 2:
-            pool.append(self._buffers)
 
     @property
     def outputs(self) -> Any:
@@ -105,8 +99,19 @@ class Replay:
         self._groups: list[_Group | _Dot] | None = None
         self._plans: dict[bool, list[_Group | _Dot]] = {}
         self._zeros: dict[bool, list[tuple[int, int]]] = {}  # rows zeroed before backward
+        # Per group, its forward / backward as one callable with everything it reads of the
+        # group bound in (see _forward_of, _backward_of): a replay is dozens of small numpy
+        # calls, and the attribute lookups and dispatch around each cost as much as the call.
+        self._forwards: list[_Forward | None] | None = None
+        self._backwards: dict[bool, list[_Backward | None]] = {}
+        self._consts: Any = None  # the constants as a column, made by the first forward
         self._seeds: list[bool] = []  # per output: its seed is its row's first write
         self.pool: dict[int, list[_Buffers]] = {}  # recycled buffers by batch size
+        # Runs handed out, each with its buffers. A dropped run is found here by its weak
+        # reference on the next forward, not in a Run.__del__: Python ignores an exception
+        # raised inside __del__, so a Ctrl-C landing there would be lost.
+        self._lent: list[tuple[weakref.ref[Run], _Buffers]] = []
+        self._lock = threading.Lock()
         # The rows (made with the groups): see the class doc.
         self.row: Any = None
         self.param_rows: _Index | None = None  # the parameters that have a row
@@ -205,6 +210,8 @@ class Replay:
                 p.apart = [_scatter(np, [j], masks, g.args) for j in used if j not in distinct]
             plan.append(p)
         self._zeros[wrt_inputs] = self._first_writes(np, plan, wrt_inputs)
+        # After _first_writes: the callables bind each scatter's ``assign``.
+        self._backwards[wrt_inputs] = [_backward_of(np, g) for g in reversed(plan)]
         self._plans[wrt_inputs] = plan
         return plan
 
@@ -263,10 +270,8 @@ class Replay:
             raise ValueError(f"tape.forward: expected {self.n_params} parameter values; "
                              f"got {ps.shape[0]}")
         n = xs.shape[0]
-        pool = self.pool.get(n)
-        try:
-            buffers = pool.pop() if pool else _Buffers(np, self.n_rows, n, groups)
-        except IndexError:  # another thread took the last one
+        buffers = self._take_buffers(n)
+        if buffers is None:
             buffers = _Buffers(np, self.n_rows, n, groups)
         v = buffers.values
         p0 = self.n_inputs
@@ -274,21 +279,49 @@ class Replay:
         v[:p0] = xs.T
         if self.param_rows is not None and c0 > p0:
             v[p0:c0] = self.param_rows.take(ps)
-        v[c0:self.first_row] = np.asarray(self.consts, dtype=np.float64)[:, None]
+        if self._consts is None:
+            self._consts = np.asarray(self.consts, dtype=np.float64)[:, None]
+        v[c0:self.first_row] = self._consts
         operands = buffers.operands
+        forwards = self._forwards
+        if forwards is None:
+            forwards = self._forwards = [_forward_of(np, g) for g in groups]
         with np.errstate(all="ignore"):
-            for g, ops in zip(groups, operands):
-                if isinstance(g, _Dot):
-                    g.forward(np, v, ps, ops)
+            for run_group, g, ops in zip(forwards, groups, operands):
+                if run_group is not None:
+                    run_group(v, ps, ops)
                     continue
+                # An op with a restricted domain (see _forward_of).
+                assert isinstance(g, _Group)
                 if g.gather:
-                    np.take(v, g.args, axis=0, out=ops)  # (arity, k, N): one gather per group
-                p = g.prim
-                if p.valid is None:
-                    v[g.start:g.stop] = _forward(m, p, ops, g.param)
-                else:
-                    v[g.start:g.stop] = _checked_forward(np, m, p, ops, g, self)
-        return Run(self, buffers, operands)
+                    np.take(v, g.args, axis=0, out=ops)
+                v[g.start:g.stop] = _checked_forward(np, m, g.prim, ops, g, self)
+        run = Run(self, buffers, operands)
+        with self._lock:
+            self._lent.append((weakref.ref(run), buffers))
+        return run
+
+    def _take_buffers(self, n: int) -> _Buffers | None:
+        """The buffers of a dropped run of batch size ``n``, if there is one.
+
+        First every dropped run gives its buffers back to the pool, which keeps two sets for
+        each of at most four batch sizes.
+        """
+        with self._lock:
+            lent = []
+            for ref, buffers in self._lent:
+                if ref() is not None:
+                    lent.append((ref, buffers))
+                    continue
+                size = buffers.values.shape[1]
+                if size not in self.pool and len(self.pool) >= 4:
+                    self.pool.pop(next(iter(self.pool)))
+                pool = self.pool.setdefault(size, [])
+                if len(pool) < 2:
+                    pool.append(buffers)
+            self._lent = lent
+            spare = self.pool.get(n)
+            return spare.pop() if spare else None
 
     def backward(self, run: Run, seed: Any = None, wrt_inputs: bool = False) -> Gradients:
         """Reverse-mode over the batch: the parameter gradients of sum_i sum_k seed[i,k]*out[i,k].
@@ -297,7 +330,6 @@ class Replay:
         summed over the examples, and with ``wrt_inputs`` each example's input gradients.
         """
         np = numpy_module()
-        m = numpy_math()
         if run.replay is not self:
             raise ValueError("tape.backward: this run was made by a different tape")
         v = run.values
@@ -306,7 +338,8 @@ class Replay:
         if buffers.grads is None:
             buffers.grads = np.empty_like(v)
         gr = buffers.grads
-        plan = self.plan(wrt_inputs)
+        self.plan(wrt_inputs)
+        backwards = self._backwards[wrt_inputs]  # made with the plan
         # Zero the rows whose first gradient is added, not assigned (see _first_writes).
         for a, b in self._zeros[wrt_inputs]:
             gr[a:b] = 0.0
@@ -325,20 +358,14 @@ class Replay:
         scratch = buffers.scratch
         pgrad = np.zeros(self.n_params)  # what dot steps add, already summed over the batch
         with np.errstate(all="ignore"):  # partials may be inf at a domain edge (sqrt'(0))
-            for g, ops in zip(reversed(plan), reversed(run.operands)):
-                if isinstance(g, _Dot):
-                    g.backward(np, gr, ops, pgrad)
-                    continue
-                if not g.needs_grad:
-                    continue
-                gy = gr[g.start:g.stop]
-                parts = g.prim.run_partials(m, ops, v[g.start:g.stop], g.param)
-                if g.joint is not None:
-                    _chain(np, gr, g.joint, parts, gy, scratch)
-                for sc in g.apart:
-                    _chain(np, gr, sc, parts, gy, scratch)
+            for back, ops in zip(backwards, reversed(run.operands)):
+                if back is not None:  # None: the group needs no gradient
+                    back(v, gr, ops, scratch, pgrad)
         if self.param_rows is not None and c0 > p0:
-            self.param_rows.add(np, pgrad, gr[p0:c0].sum(axis=1, keepdims=True))
+            # One example (a batch-level total): its sum is 0.0 + the gradient, several
+            # times cheaper written so than as a sum over an axis of length 1.
+            total = gr[p0:c0] + 0.0 if n == 1 else gr[p0:c0].sum(axis=1, keepdims=True)
+            self.param_rows.add(np, pgrad, total)
         grads = Gradients(pgrad)
         if wrt_inputs:
             grads.inputs = gr[:p0].T.copy()
@@ -488,7 +515,7 @@ class _Dot:
     def backward(self, np: Any, gr: Any, ops: tuple[Any, Any], pgrad: Any) -> None:
         w, z = ops
         da = gr[self.start:self.stop]
-        dw = da @ z.T
+        dw = _product(np, da, z.T)
         self.weights.add(np, pgrad, dw if self.full else dw.reshape(-1)[self.entries])
         if len(self.bias.index):
             db = da.sum(axis=1)
@@ -496,15 +523,27 @@ class _Dot:
                           else db[self.bias_dots])
         if self.grad_cols is not None:
             if not self.all_cols:
-                gr[self.cols[self.grad_cols]] += w[:, self.grad_cols].T @ da
+                gr[self.cols[self.grad_cols]] += _product(np, w[:, self.grad_cols].T, da)
             elif self.cols_span is not None and self.assign:
-                np.matmul(w.T, da, out=gr[slice(*self.cols_span)])
+                _product(np, w.T, da, out=gr[slice(*self.cols_span)])
             elif self.cols_span is not None:
-                gr[slice(*self.cols_span)] += w.T @ da
+                gr[slice(*self.cols_span)] += _product(np, w.T, da)
             else:
-                gr[self.cols] += w.T @ da
+                gr[self.cols] += _product(np, w.T, da)
         for dots, sc in self.sends:
             _send(np, gr, sc, da[dots])
+
+
+def _product(np: Any, a: Any, b: Any, out: Any = None) -> Any:
+    """a @ b. With an inner dimension of 1 (a batch of one example, as a batch-level total's
+    replay; or a single dot) it is an outer product, which matmul computes several times slower
+    than multiply. Each entry is then one product, added to 0.0 as matmul accumulates it (so a
+    -0.0 becomes 0.0 there too): bit for bit matmul's result."""
+    if a.shape[1] != 1:
+        return np.matmul(a, b, out=out)
+    r = np.multiply(a, b, out=out)
+    r += 0.0
+    return r
 
 
 @dataclass
@@ -621,29 +660,6 @@ class _Buffers:
         self.scratch: dict[int, Any] = {}  # backward's per-scatter buffers, by id of the plan
 
 
-def _chain(np: Any, gr: Any, sc: _Scatter, parts: Any, gy: Any, scratch: dict[int, Any]
-           ) -> None:
-    """gr[dest] += partial * dL/dy for the scatter's operand positions: the chain rule. A
-    scatter that is its rows' first write assigns instead (``_first_writes``)."""
-    if sc.spans is not None:  # each position onto consecutive rows: straight into them
-        for j, (a, b) in zip(sc.positions, sc.spans):
-            q = parts[j]
-            one = type(q) is float and abs(q) == 1.0  # add's, sub's and sum's partials
-            if sc.assign:
-                if one:
-                    np.multiply(gy, q, out=gr[a:b])
-                else:
-                    np.multiply(q, gy, out=gr[a:b])
-            elif one and q > 0:
-                gr[a:b] += gy
-            elif one:
-                gr[a:b] -= gy
-            else:
-                gr[a:b] += q * gy
-        return
-    _send(np, gr, sc, _contributions(np, parts, sc, gy, scratch))
-
-
 def _send(np: Any, gr: Any, sc: _Scatter, contrib: Any) -> None:
     """gr[dest] += contrib, summing contributions that share a row."""
     flat = contrib.reshape(-1, gr.shape[1])
@@ -657,6 +673,10 @@ def _send(np: Any, gr: Any, sc: _Scatter, contrib: Any) -> None:
         gr[sc.uniq] += np.add.reduceat(flat[sc.order], sc.starts, axis=0)
 
 
+# Partials of ±1 as the (positions, 1, 1) column _contributions multiplies by, made once.
+_UNIT_COLUMNS: dict[tuple[float, ...], Any] = {}
+
+
 def _contributions(np: Any, parts: Any, sc: _Scatter, gy: Any, scratch: dict[int, Any]) -> Any:
     """partials[j] * dL/dy for the scatter's operand positions, shape (positions, k, N),
     written into a buffer kept with the run (fresh arrays of this size cost page faults)."""
@@ -665,11 +685,147 @@ def _contributions(np: Any, parts: Any, sc: _Scatter, gy: Any, scratch: dict[int
     if out is None:
         out = scratch[id(sc)] = np.empty((len(qs), *gy.shape))
     if all(isinstance(q, (int, float)) for q in qs):  # structural constants, e.g. sum's ones
-        np.multiply(np.asarray(qs, dtype=np.float64)[:, None, None], gy, out=out)
+        key = tuple(qs)
+        column = _UNIT_COLUMNS.get(key)
+        if column is None:
+            column = np.asarray(qs, dtype=np.float64)[:, None, None]
+            # Keep only add's, sub's and sum's ±1s: few distinct keys (no -0.0 == 0.0, no NaN).
+            if all(q == 1.0 or q == -1.0 for q in qs):
+                _UNIT_COLUMNS[key] = column
+        np.multiply(column, gy, out=out)
     else:
         for i, q in enumerate(qs):
             np.multiply(q, gy, out=out[i])
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Each group's forward and backward as one callable, made once per plan.
+
+_Forward = Callable[[Any, Any, Any], None]  # (values, parameter vector, operands)
+_Backward = Callable[[Any, Any, Any, dict[int, Any], Any], None]  # (values, grads, operands,
+#                                                                    scratch, parameter grads)
+
+
+def _forward_of(np: Any, g: _Group | _Dot) -> _Forward | None:
+    """The group's forward, its rows, rule and parameter bound in; None for an op with a
+    restricted domain (``forward`` checks those with _checked_forward)."""
+    if isinstance(g, _Dot):
+        dot_forward = g.forward
+        return lambda v, ps, ops: dot_forward(np, v, ps, ops)
+    p = g.prim
+    if p.valid is not None:
+        return None
+    m = numpy_math()
+    rule, param, start, stop = p.forward, g.param, g.start, g.stop
+    args, take = g.args, np.take
+    if p is not SUM and p.arity != -1 and p.param is None:  # most groups: the rule called inline
+        if g.gather:
+            def run(v: Any, ps: Any, ops: Any) -> None:
+                take(v, args, axis=0, out=ops)  # (arity, k, N): one gather per group
+                v[start:stop] = rule(m, *ops)
+        else:
+            def run(v: Any, ps: Any, ops: Any) -> None:
+                v[start:stop] = rule(m, *ops)
+        return run
+    # The same calls as _forward / Primitive.run_forward, chosen once here instead of per run.
+    if p is SUM:
+        reduce = np.add.reduce
+        def compute(ops: Any) -> Any:
+            return reduce(ops, axis=0)
+    elif p.arity == -1:
+        def compute(ops: Any) -> Any:
+            return rule(m, ops)
+    else:
+        def compute(ops: Any) -> Any:
+            return rule(m, ops[0], param)
+
+    gather = g.gather
+
+    def run_any(v: Any, ps: Any, ops: Any) -> None:
+        if gather:
+            take(v, args, axis=0, out=ops)
+        v[start:stop] = compute(ops)
+    return run_any
+
+
+def _backward_of(np: Any, g: _Group | _Dot) -> _Backward | None:
+    """The group's backward (its partials by the table's rule, then the chain rule into its
+    scatters); None when it needs no gradient."""
+    if isinstance(g, _Dot):
+        dot_backward = g.backward
+        return lambda v, gr, ops, scratch, pgrad: dot_backward(np, gr, ops, pgrad)
+    if not g.needs_grad:
+        return None
+    m = numpy_math()
+    p = g.prim
+    rule, param, start, stop = p.partials, g.param, g.start, g.stop
+    chains = [_chain_of(np, sc) for sc in ([g.joint] if g.joint is not None else []) + g.apart]
+    # The same calls as Primitive.run_partials, chosen once here.
+    if p.arity == -1:
+        def back(v: Any, gr: Any, ops: Any, scratch: dict[int, Any], pgrad: Any) -> None:
+            parts = rule(m, ops, v[start:stop])
+            gy = gr[start:stop]
+            for chain in chains:
+                chain(gr, parts, gy, scratch)
+    elif p.param is not None:
+        def back(v: Any, gr: Any, ops: Any, scratch: dict[int, Any], pgrad: Any) -> None:
+            parts = rule(m, ops[0], v[start:stop], param)
+            gy = gr[start:stop]
+            for chain in chains:
+                chain(gr, parts, gy, scratch)
+    else:
+        def back(v: Any, gr: Any, ops: Any, scratch: dict[int, Any], pgrad: Any) -> None:
+            parts = rule(m, *ops, v[start:stop])
+            gy = gr[start:stop]
+            for chain in chains:
+                chain(gr, parts, gy, scratch)
+    return back
+
+
+def _chain_of(np: Any, sc: _Scatter) -> Callable[[Any, Any, Any, dict[int, Any]], None]:
+    """gr[dest] += partial * dL/dy for the scatter's operand positions: the chain rule. A
+    scatter that is its rows' first write assigns instead (``_first_writes``). What it tests of
+    the scatter is decided here, once per plan."""
+    if sc.spans is None:
+        def send(gr: Any, parts: Any, gy: Any, scratch: dict[int, Any]) -> None:
+            _send(np, gr, sc, _contributions(np, parts, sc, gy, scratch))
+        return send
+    positions, spans, assign = sc.positions, sc.spans, sc.assign
+    multiply = np.multiply
+    # Positions whose rows follow one another (a sum's operands, one row each): when every
+    # partial is the float 1.0 (the sum's), one broadcast copy / add over all their rows does
+    # what the loop below does position by position, bit for bit (gy * 1.0 == gy).
+    whole = None
+    if len(positions) > 1 and all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1)):
+        whole = (spans[0][0], spans[-1][1], len(positions))
+
+    def chain(gr: Any, parts: Any, gy: Any, scratch: dict[int, Any]) -> None:
+        if whole is not None:
+            qs = [parts[j] for j in positions]
+            if all(type(q) is float and q == 1.0 for q in qs):
+                a, b, n = whole
+                rows = gr[a:b].reshape(n, *gy.shape)
+                if assign:
+                    rows[...] = gy
+                else:
+                    rows += gy
+                return
+        for j, (a, b) in zip(positions, spans):
+            q = parts[j]
+            one = type(q) is float and abs(q) == 1.0  # add's, sub's and sum's partials
+            if assign:
+                if one:
+                    multiply(gy, q, out=gr[a:b])
+                else:
+                    multiply(q, gy, out=gr[a:b])
+            elif one and q > 0:
+                gr[a:b] += gy
+            elif one:
+                gr[a:b] -= gy
+            else:
+                gr[a:b] += q * gy
+    return chain
 
 
 # ---------------------------------------------------------------------------------------------

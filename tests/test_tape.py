@@ -343,3 +343,18 @@ def test_a_division_by_zero_in_the_replay_is_a_zero_division_error_as_in_eager()
     with pytest.raises(DomainError) as info:
         log.forward([[2.0], [-1.0]])
     assert not isinstance(info.value, ZeroDivisionError)  # only a division by zero is one
+
+
+def test_a_dropped_runs_buffers_serve_the_next_run_and_a_live_runs_never_do() -> None:
+    x = Value(0.5, "x")
+    tape = trace([(x * 2.0).tanh()], [x])
+    first = tape.forward([[0.1], [0.2]])
+    kept = first.values
+    second = tape.forward([[0.3], [0.4]])  # first is alive: fresh buffers
+    assert second.values is not kept
+    assert first.outputs[:, 0].tolist() == pytest.approx([math.tanh(0.2), math.tanh(0.4)])
+    del first
+    third = tape.forward([[0.5], [0.6]])  # first was dropped: its buffers are reused
+    assert third.values is kept
+    assert third.outputs[:, 0].tolist() == pytest.approx([math.tanh(1.0), math.tanh(1.2)])
+    assert second.outputs[:, 0].tolist() == pytest.approx([math.tanh(0.6), math.tanh(0.8)])
