@@ -223,7 +223,8 @@ def _ieee_pow(a: float, b: float) -> float:
 
 
 def ieee_partials(partials: Callable[..., Any], *args: Any) -> tuple[float, ...]:
-    """A partials rule evaluated with IEEE division: inf where the derivative is infinite."""
+    """A partials rule evaluated with IEEE arithmetic: inf where the derivative is infinite
+    (sqrt'(0)) or too large for a float (2.0 ** 1e4)."""
     return tuple(float(v) for v in partials(FLOAT, *(IEEEFloat(a) for a in args)))
 
 

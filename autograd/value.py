@@ -1,8 +1,9 @@
-"""Value: a node of the computation graph. Its methods only dispatch to the primitive table.
+"""Value: a node of the computation graph, its methods written from the primitive table.
 
-``x * y`` runs ``_binary(MUL, x, y)``: the table's forward rule gives the output, its partials
-rule the local derivative on each edge, and ``_node`` records both. That is the whole forward
-pass; ``Value.backward`` (in ``backward.py``) walks the recorded edges back.
+``x * y`` runs ``Value.__mul__``: ``MUL``'s forward rule gives the output, its partials rule the
+local derivative on each edge, and ``_node`` records both. That is the whole forward pass;
+``Value.backward`` (in ``backward.py``) walks the recorded edges back. ``apply`` does the same
+for any primitive by calling its rules (``_apply_rules``).
 """
 
 from __future__ import annotations
@@ -219,74 +220,36 @@ def _to_float(data: Any) -> float:
 # Applying a primitive: forward on floats, partials recorded on the edges. One helper per arity.
 
 
-def _unary(p: Primitive, v: Value, c: Any = None) -> Value:
-    """``p`` applied to ``v`` (with its static parameter ``c``, if ``p`` has one)."""
-    x = v.data
-    if c is None:
-        if p.checked and not p.inside(x):
-            raise domain_error(p, (v,))
-        try:
-            y = p.forward(FLOAT, x)
-        except (ValueError, ArithmeticError):
-            raise domain_error(p, (v,)) from None
-        try:
-            (d,) = p.partials(FLOAT, x, y)
-        except ZeroDivisionError:  # a derivative that is infinite at a domain edge: sqrt'(0)
-            (d,) = ieee_partials(p.partials, x, y)
-        return _node(p.name, y, None, v, d)
-    c = float(c)  # an int, a numpy scalar...
-    if p.checked and not p.inside(x, c):
-        raise domain_error(p, (v,), c)
+def _apply_rules(p: Primitive, operands: list[Value], c: float | None = None) -> Value:
+    """``p`` applied to Values (with its static parameter ``c``), its rules called from the table.
+
+    The generic path (``apply``, ``Value.sum``, a variant primitive); the generated methods are
+    the same steps with the rules' expressions pasted in. Outside the domain: a DomainError.
+    A partial that is infinite (sqrt'(0)) or too large for a float is evaluated again with
+    IEEE arithmetic, which gives inf.
+    """
+    xs = [v.data for v in operands]
+    extra = () if c is None else (c,)
+    if p.checked and not p.inside(*xs, *extra):
+        raise domain_error(p, tuple(operands), c)
     try:
-        y = p.forward(FLOAT, x, c)
+        y = p.run_forward(FLOAT, xs, c)
     except (ValueError, ArithmeticError):
-        raise domain_error(p, (v,), c) from None
+        raise domain_error(p, tuple(operands), c) from None
     try:
-        (d,) = p.partials(FLOAT, x, y, c)
-    except ZeroDivisionError:
-        (d,) = ieee_partials(p.partials, x, y, c)
-    return _node(p.name, y, c, v, d)
+        ds = tuple(p.run_partials(FLOAT, xs, y, c))
+    except (ZeroDivisionError, OverflowError):
+        ds = ieee_partials(p.partials, *xs, y, *extra)  # (an n-ary sum never divides)
+    return _node_of(p.name, y, c, operands, ds)
 
 
-def _binary(p: Primitive, a: Any, b: Any) -> Any:
-    """``p`` applied to ``a`` and ``b``; NotImplemented if either is not a Value or a number."""
-    if type(a) is not Value:
-        a = _operand(a)
-        if a is None:
-            return NotImplemented
-    if type(b) is not Value:
-        b = _operand(b)
-        if b is None:
-            return NotImplemented
-    x1 = a.data
-    x2 = b.data
-    if p.checked and not p.inside(x1, x2):
-        raise domain_error(p, (a, b))
-    try:
-        y = p.forward(FLOAT, x1, x2)
-    except (ValueError, ArithmeticError):
-        raise domain_error(p, (a, b)) from None
-    try:
-        da, db = p.partials(FLOAT, x1, x2, y)
-    except ZeroDivisionError:
-        da, db = ieee_partials(p.partials, x1, x2, y)
-    return _node(p.name, y, None, a, da, b, db)
-
-
-def _ternary(p: Primitive, a: Value, b: Value, c: Value) -> Value:
-    """``p`` applied to three Values (clamp); the third edge is the node's tail."""
-    x1, x2, x3 = a.data, b.data, c.data
-    if p.checked and not p.inside(x1, x2, x3):
-        raise domain_error(p, (a, b, c))
-    try:
-        y = p.forward(FLOAT, x1, x2, x3)
-    except (ValueError, ArithmeticError):
-        raise domain_error(p, (a, b, c)) from None
-    try:
-        da, db, dc = p.partials(FLOAT, x1, x2, x3, y)
-    except ZeroDivisionError:
-        da, db, dc = ieee_partials(p.partials, x1, x2, x3, y)
-    return _node(p.name, y, None, a, da, b, db, ((c,), (dc,)))
+def _node_of(op: str, data: float, arg: float | None, parents: list[Value] | tuple[Value, ...],
+             local_grads: tuple[Any, ...]) -> Value:
+    """``_node`` for any number of edges: the third and later go to the node's tail."""
+    if len(parents) == 1:
+        return _node(op, data, arg, parents[0], local_grads[0])
+    rest = (tuple(parents[2:]), tuple(local_grads[2:])) if len(parents) > 2 else None
+    return _node(op, data, arg, parents[0], local_grads[0], parents[1], local_grads[1], rest)
 
 
 def _sum(p: Primitive, terms: Iterable[Any]) -> Value:
@@ -300,13 +263,7 @@ def _sum(p: Primitive, terms: Iterable[Any]) -> Value:
         parents.append(v)
     if not parents:
         raise ValueError(f"{p.name} needs at least one term")
-    xs = [v.data for v in parents]
-    y = p.forward(FLOAT, xs)
-    ds = p.partials(FLOAT, xs, y)
-    if len(parents) == 1:
-        return _node(p.name, y, None, parents[0], ds[0])
-    rest = (tuple(parents[2:]), tuple(ds[2:])) if len(parents) > 2 else None
-    return _node(p.name, y, None, parents[0], ds[0], parents[1], ds[1], rest)
+    return _apply_rules(p, parents)
 
 
 class Value:
@@ -1210,10 +1167,7 @@ def _rebuild(records: list[_Record]) -> Value:
 def _rebuild_one(record: _Record, made: list[Value]) -> Value:
     data, grad, label, op, arg, operands, local_grads = record
     parents = [made[p] if type(p) is int else p for p in operands]
-    two = len(parents) > 1
-    rest = (tuple(parents[2:]), tuple(local_grads[2:])) if len(parents) > 2 else None
-    node = _node(op, data, arg, parents[0], local_grads[0], parents[1] if two else None,
-                 local_grads[1] if two else None, rest)
+    node = _node_of(op, data, arg, parents, local_grads)
     node.grad = grad
     node.label = label
     return node
@@ -1243,18 +1197,11 @@ def apply(op: str | Primitive, *operands: Operand, param: float | None = None) -
         return _sum(p, vs)
     if len(vs) != p.arity:
         raise TypeError(f"{p.name} takes {p.arity} operand(s); got {len(vs)}")
-    if p.param is not None:
-        if param is None:
-            raise TypeError(f"{p.name} needs its parameter {p.param}=")
-        return _unary(p, vs[0], param)
-    if param is not None:
+    if p.param is not None and param is None:
+        raise TypeError(f"{p.name} needs its parameter {p.param}=")
+    if p.param is None and param is not None:
         raise TypeError(f"{p.name} takes no parameter; got {param!r}")
-    if p.arity == 1:
-        return _unary(p, vs[0])
-    if p.arity == 3:
-        return _ternary(p, vs[0], vs[1], vs[2])
-    result: Value = _binary(p, vs[0], vs[1])
-    return result
+    return _apply_rules(p, vs, None if param is None else float(param))
 
 
 # The binary primitives as functions, named as in Python's math module and numpy.

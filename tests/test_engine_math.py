@@ -441,3 +441,13 @@ def test_an_overflowing_derivative_is_inf_and_anomaly_detection_names_the_op() -
     with pytest.raises(AnomalyError, match=r"forward of exp produced inf: exp\(1000.0"):
         with detect_anomaly():
             Value(1000.0, "big").exp()
+
+
+def test_apply_follows_the_same_overflow_policy_as_the_methods() -> None:
+    # apply() calls the rules from the table; a partial that overflows is inf there too.
+    from autograd import apply
+
+    via_apply = apply("pow", Value(2.0), param=10000.0)
+    via_method = Value(2.0) ** 10000
+    assert via_apply.data == via_method.data == math.inf
+    assert via_apply.local_grads == via_method.local_grads == (math.inf,)

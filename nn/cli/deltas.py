@@ -8,7 +8,6 @@ two-moons examples and the sum-of-squares loss, and prints the side-by-side repo
 from __future__ import annotations
 
 import argparse
-import math
 import random
 from typing import Any
 
@@ -18,6 +17,7 @@ from ..deltas import ACTIVATIONS, backprop
 from ..layers import MLP, load_model, parameter_count
 from ..losses import LOSSES
 from ..module import MAX_PARAMETERS, ModelFileError
+from .arguments import nonnegative
 from .messages import emit, error
 
 EXAMPLE = """examples:
@@ -68,24 +68,13 @@ def add_parser(subparsers: Any) -> None:
                       help="how many examples to use, from the start (default: 5)")
     p.add_argument("--loss", choices=list(LOSSES), default="sse",
                    help="per-example loss, summed over the examples (default: sse)")
-    p.add_argument("--rtol", type=_tolerance, default=1e-10,
+    p.add_argument("--rtol", type=nonnegative, default=1e-10,
                    help="relative tolerance, a finite number >= 0 (1e-10)")
-    p.add_argument("--atol", type=_tolerance, default=1e-12,
+    p.add_argument("--atol", type=nonnegative, default=1e-12,
                    help="absolute tolerance, a finite number >= 0 (1e-12)")
     p.add_argument("--details", action="store_true",
                    help="also print every example's deltas from both, neuron by neuron")
     p.set_defaults(func=run)
-
-
-def _tolerance(text: str) -> float:
-    # NaN compares false with everything, so "nan" would report a mismatch on equal numbers.
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    if not (math.isfinite(x) and x >= 0):
-        raise argparse.ArgumentTypeError(f"a tolerance is a finite number >= 0; got {text!r}")
-    return x
 
 
 def _sizes(text: str) -> list[int]:

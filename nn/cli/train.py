@@ -33,6 +33,7 @@ from ..module import MAX_PARAMETERS
 from ..optim import OPTIMIZERS, LinearDecay, make_optimizer_named
 from ..plots import draw_example, hardest_example, plot_boundary, plot_history
 from ..train import INSTALL_EXTRAS, History, evaluate, fit
+from .arguments import nonnegative, positive_int
 from .messages import emit, error
 
 
@@ -45,26 +46,6 @@ def _hidden(text: str) -> list[int]:
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer widths must be positive; got {text!r}")
     return sizes
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return n
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    if not x >= 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text!r}")
-    return x
 
 
 def add_parser(subparsers: Any) -> None:
@@ -85,9 +66,9 @@ def add_parser(subparsers: Any) -> None:
                    help="train on this CSV instead (numeric features, one label column)")
     d.add_argument("--label-column", type=int, default=-1,
                    help="the CSV's label column (0-based; -1 is the last)")
-    d.add_argument("--samples", type=_positive_int, default=None,
+    d.add_argument("--samples", type=positive_int, default=None,
                    help="points to generate (default: 100 for moons, 4 for xor, ...)")
-    d.add_argument("--noise", type=_nonneg_float, default=None,
+    d.add_argument("--noise", type=nonnegative, default=None,
                    help="the dataset's noise (default: the generator's own, 0.1 for moons)")
     m = p.add_argument_group("model")
     m.add_argument("--hidden", type=_hidden, default=[16, 16], metavar="W1,W2,...",
@@ -100,19 +81,19 @@ def add_parser(subparsers: Any) -> None:
                    help="weight initialization (see nn.layers)")
     t = p.add_argument_group("training")
     t.add_argument("--loss", choices=sorted(LOSSES), default="hinge", help="the loss")
-    t.add_argument("--l2", type=_nonneg_float, default=1e-4,
+    t.add_argument("--l2", type=nonnegative, default=1e-4,
                    help="L2 penalty coefficient: loss + l2 * sum of squared parameters")
     t.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd")
-    t.add_argument("--lr", type=_nonneg_float, default=None,
+    t.add_argument("--lr", type=nonnegative, default=None,
                    help="initial learning rate (default: 1.0 for sgd, 0.01 for adam/adamw)")
-    t.add_argument("--lr-end", type=_nonneg_float, default=None,
+    t.add_argument("--lr-end", type=nonnegative, default=None,
                    help="learning rate at the last step, decaying linearly (default: lr / 10; "
                    "give --lr's value for a constant rate)")
-    t.add_argument("--momentum", type=_nonneg_float, default=0.0, help="SGD momentum")
-    t.add_argument("--weight-decay", type=_nonneg_float, default=None,
+    t.add_argument("--momentum", type=nonnegative, default=0.0, help="SGD momentum")
+    t.add_argument("--weight-decay", type=nonnegative, default=None,
                    help="optimizer weight decay (default: 0, or 0.01 for adamw, decoupled)")
-    t.add_argument("--epochs", type=_positive_int, default=100, help="passes over the data")
-    t.add_argument("--batch-size", type=_positive_int, default=None,
+    t.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
+    t.add_argument("--batch-size", type=positive_int, default=None,
                    help="examples per step (default: all of them, full batch)")
     t.add_argument("--seed", type=int, default=1,
                    help="seeds the data, the initialization and the shuffling")
@@ -121,7 +102,7 @@ def add_parser(subparsers: Any) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--out", type=Path, default=Path("edgegrad-output"), metavar="DIR",
                    help="directory for the files it writes")
-    o.add_argument("--graph-max-nodes", type=_positive_int, default=300,
+    o.add_argument("--graph-max-nodes", type=positive_int, default=300,
                    help="beyond this many nodes, the graph drawing collapses neurons into boxes")
     o.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
