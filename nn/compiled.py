@@ -502,8 +502,10 @@ class CompiledTraining:
         self._epoch.append((rows, outs))
         return value
 
-    def step(self, history: Any, value: float, fallback: Callable[[], None]) -> None:
-        """One update of θ from ``self.grad``, counted in ``history``; without an array rule,
+    def step(self, history: Any, value: float, record: Any,
+             fallback: Callable[[], None]) -> None:
+        """One update of θ from ``self.grad``, counted in ``history`` (with the epoch's
+        ``record`` when the step ends one, as ``History._count`` says); without an array rule,
         ``fallback`` updates the Values (``opt.step()``). An update that makes a parameter inf
         or NaN changes nothing and raises FloatingPointError, as in eager mode."""
         import numpy as np
@@ -517,7 +519,7 @@ class CompiledTraining:
         with np.errstate(over="ignore", invalid="ignore"):  # as floats do; checked just below
             theta, state = self.update.step(self.theta, self.grad)
         finite = np.isfinite(theta)
-        finished = history.steps
+        finished, epochs = history.steps, history.epochs
         if not finite.all():
             bad = int(np.argmin(finite))
             raise FloatingPointError(
@@ -528,12 +530,10 @@ class CompiledTraining:
         try:
             self.theta, self.update.state = theta, state
             opt.steps = before[2] + 1
-            history.step_loss.append(value)
-            history.steps = finished + 1
+            history._count(value, record)
         except KeyboardInterrupt:  # all or nothing, as fit's eager step
             self.theta, self.update.state, opt.steps = before
-            del history.step_loss[finished:]
-            history.steps = finished
+            history._truncate(finished, epochs)
             raise
 
     def accuracy(self, loss: str | None) -> float | None:

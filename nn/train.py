@@ -50,6 +50,36 @@ class History:
         """How many epochs finished."""
         return len(self.loss)
 
+    def _count(self, loss: float, epoch: EpochRecord | None) -> None:
+        """Count one finished step and, with an epoch's last step, that epoch's record.
+
+        They are written together so that an interrupt between them cannot leave a history
+        whose step count says an epoch finished while its record is missing; the callers undo
+        this with ``_truncate`` when the interrupt lands inside."""
+        self.step_loss.append(loss)
+        if epoch is not None:
+            self.loss.append(epoch.loss)
+            self.accuracy.append(epoch.accuracy)
+            self.lr.append(epoch.lr)
+        self.steps += 1
+
+    def _truncate(self, steps: int, epochs: int) -> None:
+        """Back to ``steps`` finished steps and ``epochs`` finished epochs."""
+        del self.step_loss[steps:]
+        del self.loss[epochs:]
+        del self.accuracy[epochs:]
+        del self.lr[epochs:]
+        self.steps = steps
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One finished epoch's entries of ``History``: its mean loss, accuracy and learning rate."""
+
+    loss: float
+    accuracy: float | None
+    lr: float
+
 
 @dataclass(frozen=True)
 class StepInfo:
@@ -146,6 +176,7 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
 
     bar = _progress(epochs) if progress else None
     step = 0
+    wrapped = False
     try:
         for epoch in range(epochs):
             if shuffle and batch_size < n:
@@ -168,34 +199,41 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
                         f"the loss became {value!r} at step {step} (epoch {epoch}); the model "
                         f"keeps its last finite parameters. Try a smaller learning rate "
                         f"(it was {opt.lr:g}).")
-                if engine is not None:
-                    engine.step(history, value, partial(_atomic_step, opt, params, history, value))
-                else:
-                    _atomic_step(opt, params, history, value)
-                step = history.steps
                 epoch_loss += value * len(idx)
                 if engine is None:
                     epoch_outs.extend(outs)
                     epoch_ys.extend(by)
+                # Every number of the epoch's record is measured before its last update, so
+                # the record is counted with that step, all or nothing (History._count).
+                record = None
+                if start + batch_size >= n:
+                    if engine is not None:
+                        acc = engine.accuracy(loss_name)
+                    else:
+                        acc = accuracy(epoch_outs, epoch_ys, loss_name) if loss_name else None
+                    record = EpochRecord(epoch_loss / n, acc, opt.lr)
+                if engine is not None:
+                    engine.step(history, value, record,
+                                partial(_atomic_step, opt, params, history, value, record))
+                else:
+                    _atomic_step(opt, params, history, value, record)
+                step = history.steps
                 if callback is not None:
                     if engine is not None:
                         engine.publish()  # the callback sees the model as it is now
                     callback(StepInfo(step - 1, epoch, value, opt.lr))
                     if engine is not None:
                         engine.reload()
-            if engine is not None:
-                acc = engine.accuracy(loss_name)
-            else:
-                acc = accuracy(epoch_outs, epoch_ys, loss_name) if loss_name else None
-            history.loss.append(epoch_loss / n)
-            history.accuracy.append(acc)
-            history.lr.append(opt.lr)
             if bar is not None:
                 post = {"loss": f"{epoch_loss / n:.4g}"}
-                if acc is not None:
-                    post["acc"] = f"{acc:.1%}"
+                if history.accuracy[-1] is not None:
+                    post["acc"] = f"{history.accuracy[-1]:.1%}"
                 bar.set_postfix(post, refresh=False)
                 bar.update(1)
+        # The wrapping up runs inside the try too: an interrupt that lands in it (tqdm's close
+        # is Python code, where a signal can be delivered) is then caught like any other.
+        _wrap_up(engine, bar)
+        wrapped = True
     except KeyboardInterrupt:
         history.interrupted = True
         msg = (f"interrupted: stopped after {history.steps} finished step(s); the model keeps "
@@ -208,14 +246,20 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
         else:
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
     finally:
-        if engine is not None:
-            engine.publish()  # the model's Values get the last finished step's parameters
-        if bar is not None:
-            try:
-                bar.close()
-            except OSError:
-                pass
+        if not wrapped:
+            _wrap_up(engine, bar)
     return history
+
+
+def _wrap_up(engine: Any, bar: Any) -> None:
+    """The model's Values get the last finished step's parameters; the progress bar closes."""
+    if engine is not None:
+        engine.publish()
+    if bar is not None:
+        try:
+            bar.close()
+        except OSError:
+            pass  # the terminal is gone (SIGHUP)
 
 
 def _eager_grads(model: Module, bx: list[Any], by: list[Any], loss: str | LossFn,
@@ -226,8 +270,10 @@ def _eager_grads(model: Module, bx: list[Any], by: list[Any], loss: str | LossFn
     return total.data, [[y.data for y in o] for o in outs]
 
 
-def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: float) -> None:
-    """Update the parameters and count the step, all or nothing.
+def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: float,
+                 record: EpochRecord | None = None) -> None:
+    """Update the parameters and count the step (with ``record`` when it ends an epoch), all
+    or nothing.
 
     An interrupt in the middle would leave some parameters moved and others not, or a step
     taken but not counted: restore the parameters, the optimizer state and the count, then let
@@ -237,7 +283,7 @@ def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: f
     """
     before = [p.data for p in params]
     state = opt.state_dict()
-    finished = history.steps
+    finished, epochs = history.steps, history.epochs
     try:
         opt.step()
         bad = next((i for i, p in enumerate(params) if not math.isfinite(p.data)), None)
@@ -246,14 +292,12 @@ def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: f
                 f"training diverged: the update of step {finished} (lr {opt.lr:g}) made "
                 f"parameter {bad} {params[bad].data!r}; the model keeps the parameters from "
                 f"before that step. Try a smaller learning rate.")
-        history.step_loss.append(value)
-        history.steps = finished + 1
+        history._count(value, record)
     except (KeyboardInterrupt, FloatingPointError):
         for p, x in zip(params, before):
             p.data = x
         opt.load_state_dict(state)
-        del history.step_loss[finished:]
-        history.steps = finished
+        history._truncate(finished, epochs)
         raise
 
 

@@ -308,3 +308,84 @@ def test_a_real_signal_anywhere_keeps_exactly_the_finished_steps(delay):
         fit(clean, ds.xs, ys, lr=0.3, epochs=h.steps, l2=1e-4, progress=False, optimizer="adam")
     for p, q in zip(interrupted.parameters(), clean.parameters()):
         assert math.isfinite(p.data) and p.data == q.data
+
+
+@pytest.mark.parametrize("compiled, batch_size", [(False, None), (False, 5), (True, None)])
+def test_an_interrupt_at_every_line_leaves_a_history_that_matches_the_model(compiled, batch_size):
+    """KeyboardInterrupt raised at the k-th line fit runs, for every k (sys.settrace): whatever
+    the moment, the history counts exactly the steps the model took, every finished epoch has
+    its record, and the model equals a clean run of that many steps."""
+    import sys
+    from pathlib import Path
+
+    if compiled:
+        pytest.importorskip("numpy")
+    files = {str(Path(__file__).resolve().parent.parent / "nn" / f) for f in
+             ("train.py", "compiled.py")}
+    ds = moons(12, seed=1)
+    ys = ds.targets("hinge")
+    per_epoch = 1 if batch_size is None else -(-12 // batch_size)
+
+    def run(model, epochs, tracer=None, stop_after=None):
+        opt = SGD(model.parameters(), lr=0.3, momentum=0.9)
+
+        def stop(info):  # a clean run that ends after the same step
+            if info.step + 1 == stop_after:
+                raise KeyboardInterrupt
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sys.settrace(tracer)
+            try:
+                return fit(model, ds.xs, ys, optimizer=opt, epochs=epochs, progress=False,
+                           batch_size=batch_size, seed=0, compiled=compiled,
+                           callback=stop if stop_after else None)
+            finally:
+                sys.settrace(None)
+
+    lines = 0
+
+    def count(frame, event, arg):
+        nonlocal lines
+        if frame.f_code.co_filename in files:
+            if event == "line":
+                lines += 1
+            return count
+        return None
+
+    run(MLP(2, [4, 1], seed=3), 3, count)
+    assert lines > 100
+    untouched = MLP(2, [4, 1], seed=3).state_dict()
+    model = MLP(2, [4, 1], seed=3)
+    run(model, 3)
+    trained = model.state_dict()
+    interrupted_somewhere = 0
+    for k in range(1, lines + 1):
+        seen = 0
+
+        def interrupt(frame, event, arg, k=k):
+            nonlocal seen
+            if frame.f_code.co_filename not in files:
+                return None
+            if event == "line":
+                seen += 1
+                if seen == k:
+                    raise KeyboardInterrupt
+            return interrupt
+
+        model = MLP(2, [4, 1], seed=3)
+        try:
+            h = run(model, 3, interrupt)
+        except KeyboardInterrupt:  # before fit's loop began or after it ended: nothing half done
+            assert model.state_dict() in (untouched, trained), k
+            continue
+        interrupted_somewhere += h.interrupted
+        assert len(h.step_loss) == h.steps
+        assert h.epochs == h.steps // per_epoch
+        assert len(h.loss) == len(h.accuracy) == len(h.lr) == h.epochs
+        clean = MLP(2, [4, 1], seed=3)
+        ref = run(clean, 3, stop_after=h.steps) if h.steps else None
+        assert model.state_dict() == clean.state_dict(), k
+        if ref is not None:
+            assert (h.steps, h.loss, h.step_loss) == (ref.steps, ref.loss, ref.step_loss), k
+    assert interrupted_somewhere > 50  # many of the k land inside the training loop

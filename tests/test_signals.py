@@ -36,7 +36,7 @@ def test_a_signal_stops_training_and_the_outputs_are_written(name: str, tmp_path
         assert child.stdout is not None
         while not (line := child.stdout.readline()).startswith("train:"):
             assert line, "the command ended before training"
-        time.sleep(0.4)  # some steps finish
+        _wait_for_cpu(child.pid, 0.3)  # some steps finish, however loaded the machine is
         child.send_signal(number)
         stdout, stderr = child.communicate(timeout=120)
     finally:
@@ -55,6 +55,22 @@ def test_a_signal_stops_training_and_the_outputs_are_written(name: str, tmp_path
     assert main([*ARGS, "--epochs", str(steps), "--quiet", "--out", str(clean)]) == 0
     assert load_model(out / "model.json").state_dict() == \
         load_model(clean / "model.json").state_dict()
+
+
+def _wait_for_cpu(pid: int, seconds: float) -> None:
+    """Until the process has run ``seconds`` of CPU time more than now (Linux), else sleep."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        time.sleep(4 * seconds)
+        return
+
+    def used() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    start, deadline = used(), time.monotonic() + 60
+    while used() < start + seconds and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def test_while_the_outputs_are_written_a_first_signal_waits_and_a_second_stops() -> None:
