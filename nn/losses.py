@@ -139,12 +139,12 @@ def softmax_ce(ys: list[Value], t: Any) -> Value:
         raise ValueError(f"softmax_ce: class index {c} is out of range for {len(ys)} outputs "
                          f"(valid: 0..{len(ys) - 1})")
     # log sum e^y = m + log sum e^(y - m) for any m; m = max keeps every exp <= 1. The max is
-    # built from relu, max(a, b) = b + relu(a - b), rather than read from .data, so the graph's
-    # structure does not depend on the data (the compiled path replays it over a batch); the
-    # gradient through m is 1 - sum softmax = 0. Pairwise, it is log2(K) levels deep, not K - 1.
+    # a graph of maximum ops rather than a number read from .data, so the graph's structure
+    # does not depend on the data (the compiled path replays it over a batch); the gradient
+    # through m is 1 - sum softmax = 0. Pairwise, it is log2(K) levels deep, not K - 1.
     ms = list(ys)
     while len(ms) > 1:
-        ms = [b + (a - b).relu() for a, b in zip(ms[::2], ms[1::2])] + ms[len(ms) - len(ms) % 2:]
+        ms = [a.maximum(b) for a, b in zip(ms[::2], ms[1::2])] + ms[len(ms) - len(ms) % 2:]
     m = ms[0]
     lse = Value.sum([(y - m).exp() for y in ys]).log() + m
     if traced is not None:
