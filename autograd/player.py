@@ -71,7 +71,7 @@ class Player:
                              "one example) or raise max_frames")
         self.steps = list(backward_steps(root, grad))
         self.frames = self._frames()
-        self._svgs: list[str] | None = None
+        self._svgs: dict[bool, list[str]] = {}  # by ``captions``
 
     def _frames(self) -> list[_Frame]:
         fmt = self.options.fmt
@@ -115,15 +115,18 @@ class Player:
         """One line per frame saying what it shows."""
         return [f.caption for f in self.frames]
 
-    def dot_sources(self) -> list[str]:
-        """The DOT text of every frame (no Graphviz program needed)."""
+    def dot_sources(self, captions: bool = True) -> list[str]:
+        """The DOT text of every frame (no Graphviz program needed). ``captions=False`` leaves
+        each frame's caption out of its drawing: the HTML player shows it as text instead."""
         opts = dataclasses.replace(self.options, title=None)
-        return [_source(_lines(self.root, opts, f)) for f in self.frames]
+        return [_source(_lines(self.root, opts,
+                               f if captions else dataclasses.replace(f, caption="")))
+                for f in self.frames]
 
-    def _render_all(self, fmt: str) -> list[bytes]:
+    def _render_all(self, fmt: str, captions: bool = True) -> list[bytes]:
         # One `dot` process for all frames: it accepts many graphs and writes one output each.
         n, m = self.size
-        out = _run_dot("".join(self.dot_sources()), fmt, self.timeout,
+        out = _run_dot("".join(self.dot_sources(captions)), fmt, self.timeout,
                        f"the {len(self.frames)} frames of the backward pass ({n} values, "
                        f"{m} edges)")
         if fmt == "svg":
@@ -137,11 +140,14 @@ class Player:
                                f"{len(self.frames)} graphs")
         return chunks
 
-    def svg_frames(self) -> list[str]:
-        """Each frame as an SVG document (rendered once, then cached)."""
-        if self._svgs is None:
-            self._svgs = [c.decode("utf-8") for c in self._render_all("svg")]
-        return self._svgs
+    def svg_frames(self, captions: bool = True) -> list[str]:
+        """Each frame as an SVG document (rendered once, then cached); ``captions`` as in
+        ``dot_sources``."""
+        svgs = self._svgs.get(captions)
+        if svgs is None:
+            svgs = self._svgs[captions] = [c.decode("utf-8")
+                                           for c in self._render_all("svg", captions)]
+        return svgs
 
     def png_frames(self) -> list[bytes]:
         """Each frame as PNG bytes."""
@@ -150,7 +156,7 @@ class Player:
     def to_html(self, standalone: bool = False) -> str:
         """The player as HTML with inline SVG frames and a little JavaScript; ``standalone``
         gives a whole page that works offline."""
-        frames = self.svg_frames()
+        frames = self.svg_frames(captions=False)  # the caption is the text line above
         key = hashlib.sha1("".join(self.captions).encode("utf-8", "surrogatepass")).hexdigest()[:8]
         pid = f"edgegrad-player-{key}-{next(_players)}"
         payload = json.dumps({"frames": frames, "captions": self.captions,
@@ -240,7 +246,12 @@ _ICONS = {"first_icon": _BAR + _LEFT, "prev_icon": _LEFT, "play_icon": _RIGHT,
           "pause_icon": _BAR + _BAR, "next_icon": _RIGHT}
 
 # A frame wider than the page is scaled down to fit it (its viewBox keeps the proportions).
-_PLAYER = """<style>#{pid} .eg-frame svg {{ max-width: 100%; height: auto; }}</style>
+# The buttons are styled here: pages that reset button styles (the docs site's theme does)
+# would otherwise show them as bare words.
+_PLAYER = """<style>#{pid} .eg-frame svg {{ max-width: 100%; height: auto; }}
+#{pid} button {{ font: 13px sans-serif; color: #222; background: #f3f3f3; cursor: pointer;
+  border: 1px solid #999; border-radius: 4px; padding: 2px 8px; margin: 0 2px 0 0; }}
+#{pid} button:hover {{ background: #e4e4e4; }}</style>
 <div id="{pid}" class="edgegrad-player" style="font-family: sans-serif">
 <div style="margin: 4px 0">
 <button type="button" data-go="first" title="first frame"

@@ -1,8 +1,11 @@
 """Shared test settings: a modest, deterministic hypothesis profile (CI has 2 cores); the
-markers of the slower tests; and a list of the screenshots the browser tests take, printed at
-the end of the run for a person to look at."""
+markers of the slower tests; the documentation site, built once for the tests that read it
+and the browser tests that open it; and a list of the screenshots the browser tests take,
+printed at the end of the run for a person to look at."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,28 @@ def pytest_configure(config: pytest.Config) -> None:
                  "wheel: builds the wheel and installs it into fresh virtual environments"):
         config.addinivalue_line("markers", line)
     config.stash[SCREENSHOTS] = []
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_docs(config: Path, site: Path) -> "subprocess.CompletedProcess[str]":
+    """``mkdocs build --strict`` of ``config`` into ``site``."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
+                           "--config-file", str(config), "--site-dir", str(site)],
+                          capture_output=True, text=True, cwd=config.parent, env=env,
+                          timeout=600)
+
+
+@pytest.fixture(scope="session")
+def docs_build(tmp_path_factory: pytest.TempPathFactory
+               ) -> "tuple[Path, subprocess.CompletedProcess[str]]":
+    """The documentation site, built once per run with --strict (which writes every page
+    before it aborts), and the build's result. It executes the notebooks."""
+    pytest.importorskip("mkdocs", reason="the docs tools: pip install -e '.[docs]'")
+    out = tmp_path_factory.mktemp("site")
+    return out, build_docs(ROOT / "mkdocs.yml", out)
 
 
 @pytest.fixture

@@ -394,3 +394,32 @@ def test_notebook_exported_to_html(page: Any, tmp_path: Path,
     second.click("next")
     second.assert_frame(1)
     first.assert_frame(0)
+
+
+def test_the_player_on_the_documentation_site(page: Any, docs_build: Any, tmp_path: Path,
+                                              screenshots: list[Path]) -> None:
+    """The docs site executes the notebooks: the backward-pass page has a working player, under
+    the site's own scripts and styles (Material for MkDocs)."""
+    site, _ = docs_build
+    html = site / "notebooks" / "04-watching-backward" / "index.html"
+    page.goto(html.resolve().as_uri())
+    player = page.locator(".edgegrad-player").first
+    count, caption = player.locator(".eg-count"), player.locator(".eg-caption")
+    total = int(count.inner_text().split(" / ")[1])
+    assert count.inner_text() == f"1 / {total}" and total > 2
+    assert caption.inner_text().startswith("forward pass done")
+    player.locator('[data-go="next"]').click()
+    assert count.inner_text() == f"2 / {total}"
+    assert caption.inner_text().startswith(f"step 1/{total - 2}:")
+    # The theme resets button styles; the player's own keep a visible border.
+    borders = player.locator("button").evaluate_all(
+        "bs => bs.map(b => getComputedStyle(b).borderTopWidth)")
+    assert len(borders) == 4 and "0px" not in borders, borders
+    box = player.locator(".eg-frame svg").bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 50
+    player.locator('[data-go="play"]').click()
+    page.clock.run_for(INTERVAL_MS * (total + 2))
+    assert count.inner_text() == f"{total} / {total}"
+    shot = tmp_path / "docs-last.png"
+    player.screenshot(path=str(shot))
+    screenshots.append(shot)

@@ -5,15 +5,15 @@
 from __future__ import annotations
 
 import importlib.util
-import os
+import re
 import subprocess
-import sys
 import textwrap
 import zlib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import build_docs
 
 import autograd
 import nn
@@ -21,22 +21,12 @@ import nn
 pytestmark = pytest.mark.docs
 
 ROOT = Path(__file__).resolve().parent.parent
-MKDOCS = [sys.executable, "-m", "mkdocs"]
-
-
 def load_hooks() -> ModuleType:
     spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([*MKDOCS, "build", "--strict", "--config-file", str(config),
-                           "--site-dir", str(site)], capture_output=True, text=True,
-                          cwd=config.parent, env=env, timeout=300)
 
 
 def inventory(path: Path) -> set[str]:
@@ -53,11 +43,9 @@ def inventory(path: Path) -> set[str]:
 Built = tuple[Path, "subprocess.CompletedProcess[str]"]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The site, built once with --strict (which writes every page before it aborts)."""
-    out = tmp_path_factory.mktemp("site")
-    return out, build(ROOT / "mkdocs.yml", out)
+@pytest.fixture
+def built(docs_build: Built) -> Built:
+    return docs_build
 
 
 @pytest.fixture
@@ -93,6 +81,24 @@ def test_every_page_is_built(site: Path) -> None:
         assert (site / page).stat().st_size > 1000, page
     # The benchmarks page is benchmarks/README.md, included as it stands.
     assert "all engines agree" in (site / "benchmarks" / "index.html").read_text(encoding="utf-8")
+
+
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_the_notebook_pages_show_their_outputs(site: Path, notebook: str) -> None:
+    """The notebooks are stored without outputs; the site executes them, so a reader sees
+    what each cell printed and drew, and on the backward-pass page the step player."""
+    page = (site / "notebooks" / notebook / "index.html").read_text(encoding="utf-8")
+    outputs = page.count("jp-OutputArea-output")
+    assert outputs >= 5, f"{notebook}: {outputs} cell outputs; were the notebooks executed?"
+    assert "Traceback" not in page
+    pictures = len(re.findall(r'<img[^>]*src="data:image/(?:svg\+xml|png)', page))
+    if notebook.startswith(("01", "03", "04")):  # drawings, training curves, boundaries
+        assert pictures >= 1, f"{notebook} shows no picture"
+    if notebook.startswith("04"):
+        assert 'class="edgegrad-player"' in page
 
 
 FAKE = {
@@ -151,7 +157,7 @@ def test_strict_build_fails_on_an_undocumented_public_name(tmp_path: Path) -> No
                   paths: ["."]
                   options: {{show_if_no_docstring: true}}
         """), encoding="utf-8")
-    done = build(config, tmp_path / "site")
+    done = build_docs(config, tmp_path / "site")
     assert done.returncode != 0
     assert "fakepkg.bare is public" in done.stderr, done.stderr
     assert "fakepkg.run is public" in done.stderr, done.stderr

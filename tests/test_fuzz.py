@@ -196,7 +196,7 @@ def _script(page: str) -> str:
 def test_random_strings_in_the_player_page(label: str, group: str, op: str) -> None:
     a, _, y = hostile_graph(label, op)
     player = Player(y, groups={a: group})
-    player._svgs = ["<svg></svg>"] * len(player)  # the frames' text is dot's: see below
+    player._svgs[False] = ["<svg></svg>"] * len(player)  # the frames' text is dot's: see below
     page = player.to_html(standalone=True)
     assert page.count("<script>") == page.count("</script>") == 1
     script = _script(page)

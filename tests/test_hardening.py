@@ -118,7 +118,7 @@ def test_10_a_label_cannot_close_or_comment_out_the_players_script(label: str) -
     a, _, y = graph()
     a.label = label
     player = Player(y)
-    player._svgs = [f"<svg>{i}</svg>" for i in range(len(player))]  # no dot needed
+    player._svgs[False] = [f"<svg>{i}</svg>" for i in range(len(player))]  # no dot needed
     page = player.to_html(standalone=True)
     script = page[page.index("<script>") + len("<script>"):page.index("</script>")]
     assert "<" not in script.split("var data = ", 1)[1].split("\n", 1)[0]

@@ -116,3 +116,19 @@ def test_without_dot_the_frames_text_remains_and_rendering_says_how_to_install(
     assert len(p.dot_sources()) == 11
     with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
         p.svg_frames()
+
+
+@needs_dot
+def test_the_html_player_shows_each_caption_once_as_text():
+    p = Player(neuron())
+
+    def words(svg):  # the text of an SVG, the padding's no-break spaces as spaces
+        return " ".join(re.findall(r">([^<]+)</text>", svg)).replace("\xa0", " ")
+
+    # Drawn frames (GIF, PNG, svg_frames) carry their caption; the player's frames do not,
+    # since it shows the caption as the line of text above the picture.
+    assert "forward pass done" in words(p.svg_frames()[0])
+    assert all("step" not in words(s) and "forward pass" not in words(s)
+               for s in p.svg_frames(captions=False))
+    page = p.to_html()
+    assert page.count("forward pass done") == 2  # the caption line, and the frames' data
