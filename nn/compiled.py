@@ -395,11 +395,12 @@ def trace_objective(loss: Value, inputs: Sequence[Value], params: Sequence[Value
 class ArrayUpdate:
     """The ``step()`` of an ``nn.optim`` SGD, Adam or AdamW, on a parameter vector.
 
-    The same formulas as the optimizer's own ``step``, operation for operation, on numpy arrays
-    (so they give its numbers to the last bit: tested); its state (SGD's velocity, Adam's
-    moments) lives in arrays while training and is written back by ``save``. ``of(opt)`` is
-    None for any other optimizer, or one whose ``step`` is overridden: fit then updates the
-    Values with ``opt.step()`` itself.
+    It calls the optimizer's own ``update`` rule once with arrays, where ``step`` calls it once
+    per parameter with floats: the same operations element by element, so the same numbers to
+    the last bit (tested). The state (SGD's velocity, Adam's moments) lives in arrays while
+    training and is written back by ``save``. ``of(opt)`` is None for any other optimizer, or
+    one whose ``step`` or ``update`` is overridden: fit then updates the Values with
+    ``opt.step()`` itself.
     """
 
     def __init__(self, opt: SGD | Adam) -> None:
@@ -408,9 +409,13 @@ class ArrayUpdate:
 
     @classmethod
     def of(cls, opt: Optimizer, params: Sequence[Value]) -> ArrayUpdate | None:
-        own = type(opt).step in (SGD.step, Adam.step) and type(opt)._grads is Optimizer._grads
+        if not isinstance(opt, (SGD, Adam)):
+            return None
+        base = Adam if isinstance(opt, Adam) else SGD
+        own = (type(opt).step is base.step and type(opt).update is base.update
+               and type(opt)._grads is Optimizer._grads)
         same = len(opt.params) == len(params) and all(a is b for a, b in zip(opt.params, params))
-        return cls(opt) if isinstance(opt, (SGD, Adam)) and own and same else None
+        return cls(opt) if own and same else None
 
     def _read(self) -> tuple[Any, ...]:
         import numpy as np
@@ -422,33 +427,14 @@ class ArrayUpdate:
     def step(self, theta: Any, g: Any) -> tuple[Any, tuple[Any, ...]]:
         """The new parameters and state after one step from ``theta`` with gradient ``g``
         (nothing is changed: the caller commits both)."""
-        opt = self.opt
-        if isinstance(opt, Adam):
-            return self._adam(opt, theta, g)
-        lr, mu, wd = opt.lr, opt.momentum, opt.weight_decay
-        if mu == 0.0 and wd == 0.0:
-            return theta - lr * g, self.state
-        g = g + wd * theta
-        v = mu * self.state[0] + g
-        return theta - lr * v, (v,)
-
-    def _adam(self, opt: Adam, theta: Any, g: Any) -> tuple[Any, tuple[Any, ...]]:
         import numpy as np
 
-        lr, eps, wd = opt.lr, opt.eps, opt.weight_decay
-        b1, b2 = opt.betas
-        t = opt.steps + 1
-        c1 = 1.0 - b1**t
-        c2 = 1.0 - b2**t
-        m, v = self.state
-        if wd:
-            if opt.decoupled:
-                theta = theta - lr * wd * theta
-            else:
-                g = g + wd * theta
-        m = b1 * m + (1.0 - b1) * g
-        v = b2 * v + (1.0 - b2) * g * g
-        return theta - lr * (m / c1) / (np.sqrt(v / c2) + eps), (m, v)
+        if isinstance(self.opt, Adam):
+            m, v = self.state
+            theta, m, v = self.opt.update(theta, g, m, v, sqrt=np.sqrt)
+            return theta, (m, v)
+        theta, v = self.opt.update(theta, g, self.state[0])
+        return theta, (v,)
 
     def save(self) -> None:
         """Write the state into the optimizer, as its own ``step`` would have left it."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from autograd import Value
@@ -71,18 +71,20 @@ class SGD(Optimizer):
         self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
         self.velocity = [0.0] * len(self.params)
 
+    def update(self, p: Any, g: Any, v: Any) -> tuple[Any, Any]:
+        """The rule, once: (p, v) after one step from parameter p, its gradient g and velocity
+        v. Plain arithmetic, so it runs on one float or, element by element, on numpy arrays
+        of them (``fit(compiled=True)`` calls it with the whole parameter vector)."""
+        if self.momentum == 0.0 and self.weight_decay == 0.0:
+            return p - self.lr * g, v
+        g = g + self.weight_decay * p
+        v = self.momentum * v + g
+        return p - self.lr * v, v
+
     def step(self) -> None:
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        grads = self._grads()
-        if mu == 0.0 and wd == 0.0:
-            for p, g in zip(self.params, grads):
-                p.data -= lr * g
-        else:
-            v = self.velocity
-            for i, (p, g) in enumerate(zip(self.params, grads)):
-                g += wd * p.data
-                v[i] = mu * v[i] + g
-                p.data -= lr * v[i]
+        v = self.velocity
+        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            p.data, v[i] = self.update(p.data, g, v[i])
         self.steps += 1
 
 
@@ -108,23 +110,28 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 
-    def step(self) -> None:
+    def update(self, p: Any, g: Any, m: Any, v: Any,
+               sqrt: Callable[[Any], Any] = math.sqrt) -> tuple[Any, Any, Any]:
+        """The rule, once: (p, m, v) after step ``self.steps + 1`` from parameter p, its
+        gradient g and moments m, v. Plain arithmetic, so it runs on one float or, element by
+        element, on numpy arrays of them (then ``sqrt`` is ``numpy.sqrt``)."""
         lr, eps, wd = self.lr, self.eps, self.weight_decay
         b1, b2 = self.betas
         t = self.steps + 1
-        c1 = 1.0 - b1**t
-        c2 = 1.0 - b2**t
+        if wd:
+            if self.decoupled:
+                p = p - lr * wd * p
+            else:
+                g = g + wd * p
+        m = b1 * m + (1.0 - b1) * g
+        v = b2 * v + (1.0 - b2) * g * g
+        return p - lr * (m / (1.0 - b1**t)) / (sqrt(v / (1.0 - b2**t)) + eps), m, v
+
+    def step(self) -> None:
         m, v = self.m, self.v
         for i, (p, g) in enumerate(zip(self.params, self._grads())):
-            if wd:
-                if self.decoupled:
-                    p.data -= lr * wd * p.data
-                else:
-                    g += wd * p.data
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
-        self.steps = t
+            p.data, m[i], v[i] = self.update(p.data, g, m[i], v[i])
+        self.steps += 1
 
 
 class AdamW(Adam):

@@ -62,8 +62,13 @@ def test_an_optimizer_with_its_own_step_has_no_array_update() -> None:
                 p.grad = max(-0.1, min(0.1, float(p.grad)))
             super().step()
 
+    class Signed(SGD):  # a rule of its own, which may not run on arrays
+        def update(self, p, g, v):
+            return p - self.lr * math.copysign(1.0, g), v
+
     ps = [Value(1.0), Value(2.0)]
     assert compiled.ArrayUpdate.of(Clipped(ps, lr=0.1), ps) is None
+    assert compiled.ArrayUpdate.of(Signed(ps, lr=0.1), ps) is None
     assert compiled.ArrayUpdate.of(SGD(ps[:1], lr=0.1), ps) is None  # not these parameters
     assert compiled.ArrayUpdate.of(SGD(ps, lr=0.1), ps) is not None
 
