@@ -47,15 +47,17 @@ Name = Union[str, float]
 """What a rule's name stands for: a node's name, or a known number (a parameter, a constant)."""
 
 
-def number(x: Any, fmt: str = ".4g", latex: bool = False) -> str:
-    """A number as people write it: ``fmt`` digits, −0 as 0, and a real minus sign (U+2212) in
-    pretty text (LaTeX keeps ``-``)."""
+def number(x: Any, fmt: str = ".4g", latex: bool = False, minus: str = MINUS) -> str:
+    """A number as people write it, the one formatter of every drawing, trace and formula:
+    ``fmt`` digits, −0 as 0, and ``minus`` for the sign, a real minus sign (U+2212) in pretty
+    text (``latex`` and the drawings keep ``-``). ``x`` may be a Value (a grad after
+    ``backward(create_graph=True)``): its data is shown."""
     v = float(x.data) if isinstance(x, Value) else float(x)
     if math.isnan(v) or math.isinf(v):
         text = str(v)
     else:
-        text = format(v + 0.0, fmt)  # + 0.0 turns -0.0 into a plain 0
-    return text if latex else text.replace("-", MINUS)
+        text = format(v + 0.0, fmt)  # + 0.0 turns -0.0 (w * 0 with w < 0) into a plain 0
+    return text if latex or minus == "-" else text.replace("-", minus)
 
 
 def node_names(root: Value) -> dict[Value, str]:
@@ -68,7 +70,7 @@ def node_names(root: Value) -> dict[Value, str]:
         elif v.parents:
             names[v] = f"{v.op}{i}"
         else:
-            names[v] = format(v.data + 0.0, ".4g") if math.isfinite(v.data) else str(v.data)
+            names[v] = number(v.data, minus="-")
     return names
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import math
 import pathlib
 import re
 import shutil
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .backward import toposort
 from .files import atomic_write
-from .formulas import edge_formula, node_names
+from .formulas import edge_formula, node_names, number
 from .ops import PRIMITIVES
 from .value import Value
 
@@ -203,10 +202,9 @@ def _float(x: Any) -> float:
 
 
 def _num(x: Any, fmt: str) -> str:
-    v = _float(x)
-    if math.isnan(v) or math.isinf(v):
-        return str(v)
-    return format(v + 0.0, fmt)  # + 0.0 turns -0.0 (w * 0 with w < 0) into a plain 0
+    """A number in a drawing: ``formulas.number`` with an ASCII minus (the labels' monospace
+    columns line up with it)."""
+    return number(x, fmt, minus="-")
 
 
 # What neither XML (dot's HTML-like labels, SVG, the player's page) nor a terminal should get:
