@@ -21,6 +21,7 @@ import difflib
 import enum
 import html
 import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from .ops import PRIMITIVES
 from .value import Value
 
 __all__ = ["ATOL", "RTOL", "AnswerError", "Diagnosis", "HandCheck", "Mark", "check_by_hand",
-           "from_equations", "is_close", "read_number"]
+           "check_tolerances", "from_equations", "is_close", "read_number"]
 
 RTOL = 0.005
 """Default relative tolerance: hand-worked numbers are rounded; 0.5% of the value is allowed."""
@@ -144,6 +145,21 @@ class HandCheck:
         title = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
         return (f"{title}<p>{html.escape(self.summary())}</p><table><thead><tr>{head}</tr>"
                 f"</thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
+    """(rtol, atol) as floats, or a ValueError naming the bad one: each must be a finite
+    number >= 0. NaN is refused, since it compares false with everything (every number would
+    be marked wrong), and so is inf (every number would be right)."""
+    out = []
+    for name, x in (("rtol", rtol), ("atol", atol)):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{name} must be a number; got {type(x).__name__}")
+        x = float(x)
+        if not (math.isfinite(x) and x >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0; got {x}")
+        out.append(x)
+    return out[0], out[1]
 
 
 def is_close(given: float, expected: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
@@ -560,8 +576,7 @@ def check_by_hand(root: Value, answers: Mapping[str, Any], rtol: float = RTOL,
     if not isinstance(answers, Mapping):
         raise TypeError(f"answers must be a mapping of names to numbers; got "
                         f"{type(answers).__name__}")
-    if rtol < 0 or atol < 0:
-        raise ValueError(f"tolerances must be >= 0; got rtol={rtol}, atol={atol}")
+    rtol, atol = check_tolerances(rtol, atol)
     graph = _Graph(root)
     checker = _Checker(graph, rtol=rtol, atol=atol)
     questions: list[tuple[_Question, float]] = []

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograd.handcheck import check_tolerances
+
 from .deltas import DeltaResult, ExampleResult, LayerStage, Target, as_network, backprop
 
 RTOL = 1e-10
@@ -296,6 +298,7 @@ def _architecture(result: DeltaResult) -> str:
 def compare_results(engine: DeltaResult, oracle: DeltaResult, *, rtol: float = RTOL,
                     atol: float = ATOL) -> DeltaReport:
     """Put two :class:`DeltaResult` side by side (same network, examples and loss)."""
+    rtol, atol = check_tolerances(rtol, atol)
     if len(engine.examples) != len(oracle.examples) or len(engine.grad_w) != len(oracle.grad_w):
         raise ValueError("compare_results: the two results come from different examples or "
                          "networks")
@@ -355,6 +358,7 @@ def compare(model: Any, xs: Sequence[Sequence[float]], ys: Sequence[Target], los
     the total is E = sum_n E_n, so the gradients are summed over the examples. ``oracle``
     replaces :func:`nn.deltas.backprop` (to inject a wrong delta in a test, for instance).
     """
+    check_tolerances(rtol, atol)  # before any work
     o = (oracle or backprop)(model, xs, ys, loss)  # first: its errors name a misfit clearly
     e = engine_backprop(model, xs, ys, loss)
     return compare_results(e, o, rtol=rtol, atol=atol)

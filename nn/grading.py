@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograd.formulas import number
-from autograd.handcheck import ATOL, RTOL, AnswerError, is_close, read_number
+from autograd.handcheck import (
+    ATOL,
+    RTOL,
+    AnswerError,
+    check_tolerances,
+    is_close,
+    read_number,
+)
 from autograd.worksheet import Row, Worksheet
 
 from .deltas import (
@@ -615,6 +622,7 @@ def grade(model: Any, xs: Sequence[Sequence[float]], ys: Sequence[Target],
     """Grade a learner's deltas, forward values and gradients (keys as in the module doc)
     against ``nn.deltas.backprop(model, xs, ys, loss)``: each right within ``atol +
     rtol·|right|``, each wrong one diagnosed. Bad keys and non-numbers raise ``AnswerError``."""
+    rtol, atol = check_tolerances(rtol, atol)
     net = as_network(model)
     if not isinstance(answers, Mapping):
         raise TypeError(f"answers must be a mapping of names to numbers; got "

@@ -61,8 +61,10 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, capsys, content, messa
 def test_a_missing_file_and_bad_tolerances_exit_2(tmp_path, capsys):
     assert main(["check", str(tmp_path / "none.json")]) == 2
     path = write(tmp_path / "a.json", {**JURAFSKY, "answers": {"a": -2}})
-    assert main(["check", path, "--rtol", "-1"]) == 2
-    assert "--rtol must be" in capsys.readouterr().err
+    for bad in ("-1", "nan", "inf"):
+        assert main(["check", path, "--rtol", bad]) == 2
+        err = capsys.readouterr().err
+        assert "--rtol" in err and "finite number >= 0" in err, err
 
 
 def test_a_network_problem(tmp_path, capsys):

@@ -196,3 +196,25 @@ def test_a_worksheets_key_checks_clean_on_random_graphs(data):
     report = check_by_hand(root, sheet.answers())
     assert report.ok, str(report)
     assert len(report.marks) == len(sheet.rows)
+
+
+@pytest.mark.parametrize("rtol, atol, words", [
+    (-0.1, 1e-6, "rtol must be a finite number >= 0; got -0.1"),
+    (float("nan"), 1e-6, "rtol must be a finite number >= 0; got nan"),
+    (0.005, float("inf"), "atol must be a finite number >= 0; got inf"),
+])
+def test_bad_tolerances_are_refused_wherever_numbers_are_checked(rtol, atol, words):
+    import re
+
+    from nn import MLP, compare, grade
+
+    root, answers = jurafsky(), RIGHT
+    with pytest.raises(ValueError, match=re.escape(words)):
+        check_by_hand(root, answers, rtol=rtol, atol=atol)
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        grade(model, [[1.0, 2.0]], [0.5], {}, rtol=rtol, atol=atol)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        compare(model, [[1.0, 2.0]], [0.5], rtol=rtol, atol=atol)
+    with pytest.raises(TypeError, match="rtol must be a number; got str"):
+        check_by_hand(root, answers, rtol="0.1")

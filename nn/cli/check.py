@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from autograd.handcheck import ATOL, RTOL, AnswerError, check_by_hand
 from autograd.worksheet import from_problem, read_answers_csv
 
 from ..grading import grade, network_problem
+from .arguments import nonnegative
 from .messages import emit, error
 
 FORMAT = """the JSON file holds the problem and (or --answers gives) the answers:
@@ -59,9 +59,9 @@ def add_parser(subparsers: Any) -> None:
                    help="the problem, with its answers unless --answers gives them")
     p.add_argument("--answers", type=Path, metavar="FILE",
                    help="the answers: a filled-in worksheet .csv or a .json object")
-    p.add_argument("--rtol", type=float, default=RTOL,
+    p.add_argument("--rtol", type=nonnegative, default=RTOL,
                    help=f"relative tolerance (default {RTOL:g})")
-    p.add_argument("--atol", type=float, default=ATOL,
+    p.add_argument("--atol", type=nonnegative, default=ATOL,
                    help=f"absolute tolerance (default {ATOL:g})")
     p.set_defaults(func=run)
 
@@ -108,10 +108,6 @@ def check(problem: dict[str, Any], answers: dict[str, Any], rtol: float = RTOL,
 def run(args: argparse.Namespace) -> int:
     """Run ``edgegrad check``: print the report; 0 all right, 1 something wrong, 2 bad input."""
     try:
-        for name in ("rtol", "atol"):
-            value = getattr(args, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise AnswerError(f"--{name} must be a number >= 0; got {value}")
         problem = _json(args.problem)
         if not isinstance(problem, dict):
             raise AnswerError(f"{args.problem} must hold a JSON object (see --help)")
