@@ -36,7 +36,7 @@ from .ops import PRIMITIVES
 from .value import Value
 
 __all__ = ["ATOL", "RTOL", "AnswerError", "Diagnosis", "HandCheck", "Mark", "check_by_hand",
-           "check_tolerances", "from_equations", "is_close", "read_number"]
+           "check_tolerances", "from_equations", "is_close", "read_number", "report_html"]
 
 RTOL = 0.005
 """Default relative tolerance: hand-worked numbers are rounded; 0.5% of the value is allowed."""
@@ -129,22 +129,37 @@ class HandCheck:
         return "\n".join(lines) + "\n"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("answer", "is", "yours", "right", "",
-                                                 "diagnosis"))
-        body = []
-        for m in self.marks:
-            colour = "#2a7a2a" if m.ok else "#d62728"
-            note = "" if m.ok else f"<b>{html.escape(m.diagnosis.value)}</b>: " \
-                                   f"{html.escape(m.message)}"
-            body.append(
-                f"<tr><td><code>{html.escape(m.key)}</code></td><td>{html.escape(m.symbol)}</td>"
-                f"<td>{html.escape(number(m.given, '.6g'))}</td>"
-                f"<td>{html.escape(number(m.expected, '.6g'))}</td>"
-                f'<td style="color: {colour}">{"right" if m.ok else "wrong"}</td>'
-                f'<td style="text-align: left">{note}</td></tr>')
-        title = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
-        return (f"{title}<p>{html.escape(self.summary())}</p><table><thead><tr>{head}</tr>"
-                f"</thead><tbody>{''.join(body)}</tbody></table>")
+        return report_html(self.title, self.summary(), [
+            (m.key, m.symbol, m.given, m.expected, m.ok, m.diagnosis.value, m.message)
+            for m in self.marks])
+
+
+# Compact cells set inline: a page's own table style (the docs site's theme pads every cell
+# and gives each column a minimum width) must not squeeze the diagnosis into a sliver.
+_CELL = "padding: 2px 10px; min-width: 0; vertical-align: top"
+
+
+def report_html(title: str, summary: str,
+                rows: Iterable[tuple[str, str, float, float, bool, str, str]]) -> str:
+    """The HTML table of a checked sheet, ``check_by_hand``'s and ``nn.grade``'s: ``title``
+    (may be empty), the ``summary`` line, then one row per answer from (key, what it is,
+    yours, right, ok, the diagnosis's name, its message); a right answer's diagnosis is
+    left blank."""
+    head = "".join(f'<th style="{_CELL}">{h}</th>' for h in ("answer", "is", "yours", "right",
+                                                            "", "diagnosis"))
+    body = []
+    for key, what, given, expected, ok, name, message in rows:
+        colour = "#2a7a2a" if ok else "#d62728"
+        note = "" if ok else f"<b>{html.escape(name)}</b>: {html.escape(message)}"
+        cells = [f"<code>{html.escape(key)}</code>", html.escape(what),
+                 html.escape(number(given, ".6g")), html.escape(number(expected, ".6g"))]
+        body.append("<tr>" + "".join(f'<td style="{_CELL}; white-space: nowrap">{c}</td>'
+                                     for c in cells)
+                    + f'<td style="{_CELL}; color: {colour}">{"right" if ok else "wrong"}</td>'
+                    + f'<td style="{_CELL}; text-align: left; min-width: 20em">{note}</td></tr>')
+    heading = f"<p><b>{html.escape(title)}</b></p>" if title else ""
+    return (f"{heading}<p>{html.escape(summary)}</p><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:

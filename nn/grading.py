@@ -20,7 +20,6 @@ further up and carried down, the whole slipped pass is recomputed to find it.
 from __future__ import annotations
 
 import enum
-import html
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -35,6 +34,7 @@ from autograd.handcheck import (
     check_tolerances,
     is_close,
     read_number,
+    report_html,
 )
 from autograd.worksheet import Row, Worksheet
 
@@ -147,21 +147,9 @@ class GradeReport:
         return "\n".join(lines) + "\n"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("answer", "is", "yours", "right", "",
-                                                 "diagnosis"))
-        body = []
-        for g in self.grades:
-            colour = "#2a7a2a" if g.ok else "#d62728"
-            note = "" if g.ok else f"<b>{html.escape(g.slip.value)}</b>: {html.escape(g.message)}"
-            body.append(
-                f"<tr><td><code>{html.escape(g.where)}</code></td><td>{html.escape(g.what)}</td>"
-                f"<td>{html.escape(number(g.given, '.6g'))}</td>"
-                f"<td>{html.escape(number(g.expected, '.6g'))}</td>"
-                f'<td style="color: {colour}">{"right" if g.ok else "wrong"}</td>'
-                f'<td style="text-align: left">{note}</td></tr>')
-        title = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
-        return (f"{title}<p>{html.escape(self.summary())}</p><table><thead><tr>{head}</tr>"
-                f"</thead><tbody>{''.join(body)}</tbody></table>")
+        return report_html(self.title, self.summary(), [
+            (g.where, g.what, g.given, g.expected, g.ok, g.slip.value, g.message)
+            for g in self.grades])
 
 
 # ---------------------------------------------------------------------------------------------

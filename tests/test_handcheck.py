@@ -218,3 +218,18 @@ def test_bad_tolerances_are_refused_wherever_numbers_are_checked(rtol, atol, wor
         compare(model, [[1.0, 2.0]], [0.5], rtol=rtol, atol=atol)
     with pytest.raises(TypeError, match="rtol must be a number; got str"):
         check_by_hand(root, answers, rtol="0.1")
+
+
+def test_the_html_report_has_a_row_per_answer_and_a_readable_diagnosis():
+    import re
+
+    report = check_by_hand(jurafsky(), {**RIGHT, "e": 2, "a": 2})
+    page = report._repr_html_()
+    rows = re.findall(r"<tr>(.*?)</tr>", page)[1:]  # after the header
+    assert len(rows) == len(RIGHT)
+    wrong = [r for r in rows if ">wrong</td>" in r]
+    assert len(wrong) == 2 and "<b>sign slip</b>" in wrong[0]
+    # Every cell carries its own compact style: a theme's table padding cannot squeeze the
+    # diagnosis column, and names never break in the middle.
+    assert all(r.count("padding: 2px 10px") == 6 for r in rows)
+    assert all(r.count("white-space: nowrap") == 4 and "min-width: 20em" in r for r in rows)
