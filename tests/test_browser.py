@@ -423,3 +423,19 @@ def test_the_player_on_the_documentation_site(page: Any, docs_build: Any, tmp_pa
     shot = tmp_path / "docs-last.png"
     player.screenshot(path=str(shot))
     screenshots.append(shot)
+
+
+def test_notebook_outputs_on_the_documentation_site_keep_their_shape(page: Any,
+                                                                      docs_build: Any) -> None:
+    """On the site, compare's report table fits beside the page's text (the theme pads tables
+    for prose), and printed reports keep their lines instead of wrapping them."""
+    site, _ = docs_build
+    page.goto((site / "notebooks" / "02-backprop-deltas" / "index.html").resolve().as_uri())
+    tables = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.jp-OutputArea-output table')).map(t => [t.getBoundingClientRect().right,
+        t.closest('.jp-Cell').getBoundingClientRect().right])""")
+    assert tables, "no table among the notebook's outputs"
+    assert all(right <= cell + 1 for right, cell in tables), tables
+    wrap = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-RenderedText pre'))
+        .map(p => getComputedStyle(p).whiteSpace)""")
+    assert wrap and set(wrap) == {"pre"}, wrap
