@@ -70,6 +70,29 @@ def classify(outputs: Sequence[Any], loss: str) -> int:
     return max(range(len(ys)), key=ys.__getitem__)
 
 
+def _outputs_at(model: MLP, points: list[tuple[float, float]]) -> list[list[float]]:
+    """The model's outputs at every point. An MLP's graph is the same whatever its input, so
+    it is traced once and replayed over all the points as one batch (``autograd.tape``; numpy
+    is there, since matplotlib needs it); point by point on the eager engine otherwise."""
+    try:
+        import numpy as np
+
+        from autograd.tape import trace
+    except ImportError:
+        with no_grad():
+            return [[y.data for y in _as_list(model(list(p)))] for p in points]
+    xs = [Value(0.0, "x0"), Value(0.0, "x1")]
+    params = model.parameters()
+    tape = trace(_as_list(model(xs)), xs, params)
+    run = tape.forward(np.asarray(points, dtype=np.float64),
+                       np.array([p.data for p in params], dtype=np.float64))
+    return [[float(v) for v in row] for row in run.outputs]
+
+
+def _as_list(out: Value | list[Value]) -> list[Value]:
+    return out if isinstance(out, list) else [out]
+
+
 def plot_boundary(model: MLP, dataset: Dataset, loss: str,
                   path: str | os.PathLike[str] | None = None, resolution: int = 60) -> Figure:
     """The plane coloured by the predicted class, with the data on top (2 features only)."""
@@ -88,8 +111,8 @@ def plot_boundary(model: MLP, dataset: Dataset, loss: str,
     ax = fig.subplots()
     k = max(dataset.n_classes, 2)
     cmap = "coolwarm" if k == 2 else "tab10"
-    with no_grad():
-        outs = [[[y.data for y in model([a, b])] for a in g0] for b in g1]
+    flat = _outputs_at(model, [(a, b) for b in g1 for a in g0])
+    outs = [flat[i * resolution:(i + 1) * resolution] for i in range(resolution)]
     if len(outs[0][0]) == 1:
         # One output: contour its margin over the threshold, so the boundary is the smooth
         # level curve margin = 0 rather than the staircase of a grid of class labels.

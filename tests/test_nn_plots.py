@@ -49,3 +49,30 @@ def test_hardest_example_has_the_largest_loss():
     model = linear_model(1.0, 0.0, 0.0)  # score = x0
     xs, ys = [[2.0, 0.0], [-0.5, 0.0], [0.3, 0.0]], [1.0, 1.0, 1.0]
     assert hardest_example(model, xs, ys, "hinge") == 1  # margin 1 - (-0.5) is the largest
+
+
+@pytest.mark.parametrize("sizes, activation", [([16, 16, 1], "relu"), ([8, 3], "tanh")])
+def test_the_grid_is_the_models_own_outputs(sizes, activation, monkeypatch):
+    """The boundary's grid is replayed as one batch on the compiled tape: the eager engine's
+    numbers, point by point (to rounding), and the same without numpy (eager then)."""
+    import builtins
+
+    from autograd import no_grad
+    from nn import plots
+
+    model = MLP(2, sizes, activation=activation, seed=3)
+    points = [(0.3 * i - 2.0, 0.2 * j - 1.5) for i in range(15) for j in range(17)]
+    with no_grad():
+        eager = [[y.data for y in model(list(p))] for p in points]
+    replayed = plots._outputs_at(model, points)
+    assert len(replayed) == len(points) and len(replayed[0]) == sizes[-1]
+    assert max(abs(a - b) for r, e in zip(replayed, eager) for a, b in zip(r, e)) < 1e-12
+    real_import = builtins.__import__
+
+    def no_numpy(name, *args, **kwargs):
+        if name == "numpy" or name.startswith("numpy."):
+            raise ImportError("no numpy here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_numpy)
+    assert plots._outputs_at(model, points) == eager
