@@ -68,6 +68,21 @@ def compile_loss(model: Module, loss_fn: Callable[[Any, Any], Value],
     return compiled
 
 
+def outputs_of(model: Module, points: Sequence[Sequence[float]]) -> list[list[float]]:
+    """The model's outputs at every point, as one batch: its graph traced once (at the first
+    point) and replayed over all of them. Only for a model whose graph is the same whatever
+    its input, as an ``nn.MLP``'s is (its activations are ops, not branches). Needs numpy."""
+    import numpy as np
+
+    xs = [Value(float(v), f"x{i}") for i, v in enumerate(points[0])]
+    params = model.parameters()
+    tape = trace(_as_list(model(xs)), xs, params)
+    run = tape.forward(np.asarray(points, dtype=np.float64),
+                       np.array([p.data for p in params], dtype=np.float64))
+    outputs: list[list[float]] = run.outputs.tolist()
+    return outputs
+
+
 def _as_list(out: Any) -> list[Value]:
     if isinstance(out, Value):
         return [out]

@@ -71,26 +71,15 @@ def classify(outputs: Sequence[Any], loss: str) -> int:
 
 
 def _outputs_at(model: MLP, points: list[tuple[float, float]]) -> list[list[float]]:
-    """The model's outputs at every point. An MLP's graph is the same whatever its input, so
-    it is traced once and replayed over all the points as one batch (``autograd.tape``; numpy
-    is there, since matplotlib needs it); point by point on the eager engine otherwise."""
+    """The model's outputs at every point: replayed as one batch (``nn.compiled.outputs_of``;
+    numpy is there, since matplotlib needs it), else point by point on the eager engine."""
     try:
-        import numpy as np
+        from .compiled import outputs_of
 
-        from autograd.tape import trace
+        return outputs_of(model, points)
     except ImportError:
         with no_grad():
-            return [[y.data for y in _as_list(model(list(p)))] for p in points]
-    xs = [Value(0.0, "x0"), Value(0.0, "x1")]
-    params = model.parameters()
-    tape = trace(_as_list(model(xs)), xs, params)
-    run = tape.forward(np.asarray(points, dtype=np.float64),
-                       np.array([p.data for p in params], dtype=np.float64))
-    return [[float(v) for v in row] for row in run.outputs]
-
-
-def _as_list(out: Value | list[Value]) -> list[Value]:
-    return out if isinstance(out, list) else [out]
+            return [[y.data for y in model(list(p))] for p in points]
 
 
 def plot_boundary(model: MLP, dataset: Dataset, loss: str,
