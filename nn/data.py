@@ -192,24 +192,41 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 """Generators by name; each takes ``n``, ``seed`` and its own shape options."""
 
 
-def load_csv(path: str | os.PathLike[str], label_column: int = -1) -> Dataset:
+MAX_ROWS = 1_000_000
+"""The most data rows ``load_csv`` reads unless told otherwise: a file or a pipe that goes on
+(``yes 1,2,0 | edgegrad train --csv /dev/stdin``) is refused, not read until memory runs out."""
+
+
+def load_csv(path: str | os.PathLike[str], label_column: int = -1,
+             max_rows: int | None = MAX_ROWS) -> Dataset:
     """Read a CSV of numeric features and one label column (by default the last).
 
     A first row whose feature cells are not all numbers is a header. Labels may be any text
     (class names) or numbers; classes are numbered in sorted order. When every label is a
     finite number they are compared as numbers: ``1`` and ``1.0`` are one class (named as first
     written) and 2 comes before 10. A missing file, a line with the wrong number of columns or a
-    non-numeric feature raises an error naming the file, the line and the column.
+    non-numeric feature raises an error naming the file, the line and the column; so does a file
+    of more than ``max_rows`` data rows (None: no limit), found without reading past the limit.
     """
     p = Path(path)
+    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int)
+                                 or max_rows < 1):
+        raise ValueError(f"max_rows must be a positive int or None; got {max_rows!r}")
+    rows: list[tuple[int, list[str]]] = []
     try:
         with p.open(newline="", encoding="utf-8-sig") as f:
-            rows = [(i + 1, row) for i, row in enumerate(csv.reader(f))]
+            for i, row in enumerate(csv.reader(f)):
+                if not (row and any(c.strip() for c in row)):
+                    continue  # a blank line
+                # One row more than the limit may be a header; two more cannot.
+                if max_rows is not None and len(rows) > max_rows:
+                    raise DataFileError(f"{p} has more than {max_rows:,} data rows, the most "
+                                        f"load_csv reads (max_rows)")
+                rows.append((i + 1, row))
     except FileNotFoundError:
         raise FileNotFoundError(f"data file {p} does not exist") from None
     except (IsADirectoryError, UnicodeDecodeError, csv.Error) as e:
         raise DataFileError(f"{p}: cannot be read as CSV text: {e}") from None
-    rows = [(ln, r) for ln, r in rows if r and any(c.strip() for c in r)]
     if not rows:
         raise DataFileError(f"{p} is empty: expected rows of features and a label")
     width = len(rows[0][1])
@@ -227,6 +244,9 @@ def load_csv(path: str | os.PathLike[str], label_column: int = -1) -> Dataset:
         rows = rows[1:]
         if not rows:
             raise DataFileError(f"{p} has a header but no data rows")
+    if max_rows is not None and len(rows) > max_rows:
+        raise DataFileError(f"{p} has more than {max_rows:,} data rows, the most load_csv "
+                            f"reads (max_rows)")
     names = [header[j] for j in feats] if header else [f"x{i}" for i in range(len(feats))]
     xs: list[list[float]] = []
     raw: list[str] = []

@@ -127,3 +127,48 @@ def test_bad_csv_files_name_the_line(tmp_path, text, words):
 def test_missing_csv(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_csv(tmp_path / "nope.csv")
+
+
+def test_csv_rows_are_bounded_without_reading_past_the_limit(tmp_path):
+    path = write(tmp_path, "a,b,label\n" + "1,2,x\n1,2,y\n" * 2 + "1,2,x\n")
+    assert len(load_csv(path, max_rows=5).xs) == 5  # the header is not a data row
+    with pytest.raises(DataFileError, match=r"more than 4 data rows.*max_rows"):
+        load_csv(path, max_rows=4)
+    headless = write(tmp_path, "1,2,x\n1,2,y\n" * 2 + "1,2,x\n", name="h.csv")
+    with pytest.raises(DataFileError, match="more than 4 data rows"):
+        load_csv(headless, max_rows=4)
+    assert len(load_csv(headless, max_rows=None).xs) == 5
+    with pytest.raises(ValueError, match="max_rows must be a positive int or None"):
+        load_csv(path, max_rows=0)
+
+
+def test_an_endless_pipe_is_refused(tmp_path):
+    """``yes 1,2,0 | ...``: the reader stops at the limit instead of filling the memory."""
+    import os
+    import threading
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("named pipes are POSIX")
+    fifo = tmp_path / "endless.csv"
+    os.mkfifo(fifo)
+    stop = threading.Event()
+
+    def writer():  # "endless": 100,000 rows, so that a reader without a limit ends too
+        try:
+            with open(fifo, "w") as f:
+                for _ in range(100):
+                    if stop.is_set():
+                        break
+                    f.write("1,2,0\n1,3,1\n" * 500)
+        except BrokenPipeError:
+            pass  # the reader gave up: what it should do
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    try:
+        with pytest.raises(DataFileError, match="more than 20,000 data rows"):
+            load_csv(fifo, max_rows=20_000)
+    finally:
+        stop.set()
+        t.join(timeout=10)
+    assert not t.is_alive()
