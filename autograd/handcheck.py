@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 from .backends import FLOAT
 from .backward import reverse_order, toposort
@@ -36,7 +36,8 @@ from .ops import PRIMITIVES
 from .value import Value
 
 __all__ = ["ATOL", "RTOL", "AnswerError", "Diagnosis", "HandCheck", "Mark", "check_by_hand",
-           "check_tolerances", "from_equations", "is_close", "read_number", "report_html"]
+           "ReportRow", "check_tolerances", "from_equations", "is_close", "read_number",
+           "report_html", "report_summary", "report_text"]
 
 RTOL = 0.005
 """Default relative tolerance: hand-worked numbers are rounded; 0.5% of the value is allowed."""
@@ -108,30 +109,53 @@ class HandCheck:
 
     def summary(self) -> str:
         """One line: how many were given, right and wrong, and the tolerance."""
-        n = len(self.marks)
-        bad = len(self.wrong)
-        return (f"{n} answer{'s' if n != 1 else ''}: {n - bad} right, {bad} wrong "
-                f"(right means within {self.atol:g} + {self.rtol:g}·|value|)")
+        return report_summary(len(self.marks), len(self.wrong), self.rtol, self.atol)
+
+    def _rows(self) -> list[ReportRow]:
+        """The table's rows, one per given number."""
+        return [ReportRow(m.key, m.symbol, m.given, m.expected, m.ok, m.diagnosis.value,
+                          m.message) for m in self.marks]
 
     def __str__(self) -> str:
-        rows = [("answer", "is", "yours", "right", "")]
-        for m in self.marks:
-            rows.append((m.key, m.symbol, number(m.given, ".6g"), number(m.expected, ".6g"),
-                         "ok" if m.ok else "WRONG"))
-        widths = [max(len(r[k]) for r in rows) for k in range(5)]
-        lines = [self.title] if self.title else []
-        lines.append(self.summary())
-        for k, r in enumerate(rows):
-            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-            mark = self.marks[k - 1] if k else None
-            if mark is not None and not mark.ok:
-                lines.append(f"      {mark.diagnosis.value}: {mark.message}")
-        return "\n".join(lines) + "\n"
+        return report_text(self.title, self.summary(), self._rows())
 
     def _repr_html_(self) -> str:
-        return report_html(self.title, self.summary(), [
-            (m.key, m.symbol, m.given, m.expected, m.ok, m.diagnosis.value, m.message)
-            for m in self.marks])
+        return report_html(self.title, self.summary(), self._rows())
+
+
+class ReportRow(NamedTuple):
+    """One checked number as the reports show it (``check_by_hand``'s and ``nn.grade``'s)."""
+
+    key: str  # as the learner wrote it
+    what: str  # what it is: ∂L/∂e, the value of d, ...
+    given: float
+    expected: float
+    ok: bool
+    diagnosis: str  # the diagnosis's name; a right number's is not shown
+    message: str
+
+
+def report_summary(n: int, wrong: int, rtol: float, atol: float) -> str:
+    """One line: how many numbers were given, right and wrong, and the tolerance."""
+    return (f"{n} answer{'s' if n != 1 else ''}: {n - wrong} right, {wrong} wrong "
+            f"(right means within {atol:g} + {rtol:g}·|value|)")
+
+
+def report_text(title: str, summary: str, rows: Sequence[ReportRow]) -> str:
+    """A report as text: ``title`` (may be empty), the ``summary`` line, then a column per
+    field and under each wrong number its diagnosis."""
+    table = [("answer", "is", "yours", "right", "")]
+    for r in rows:
+        table.append((r.key, r.what, number(r.given, ".6g"), number(r.expected, ".6g"),
+                      "ok" if r.ok else "WRONG"))
+    widths = [max(len(t[k]) for t in table) for k in range(5)]
+    lines = [title] if title else []
+    lines.append(summary)
+    for k, t in enumerate(table):
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(t, widths)).rstrip())
+        if k and not rows[k - 1].ok:
+            lines.append(f"      {rows[k - 1].diagnosis}: {rows[k - 1].message}")
+    return "\n".join(lines) + "\n"
 
 
 # Compact cells set inline: a page's own table style (the docs site's theme pads every cell
@@ -139,23 +163,20 @@ class HandCheck:
 _CELL = "padding: 2px 10px; min-width: 0; vertical-align: top"
 
 
-def report_html(title: str, summary: str,
-                rows: Iterable[tuple[str, str, float, float, bool, str, str]]) -> str:
-    """The HTML table of a checked sheet, ``check_by_hand``'s and ``nn.grade``'s: ``title``
-    (may be empty), the ``summary`` line, then one row per answer from (key, what it is,
-    yours, right, ok, the diagnosis's name, its message); a right answer's diagnosis is
-    left blank."""
+def report_html(title: str, summary: str, rows: Sequence[ReportRow]) -> str:
+    """A report as an HTML table for Jupyter: ``title`` (may be empty), the ``summary`` line,
+    then one row per number; a right number's diagnosis is left blank."""
     head = "".join(f'<th style="{_CELL}">{h}</th>' for h in ("answer", "is", "yours", "right",
                                                             "", "diagnosis"))
     body = []
-    for key, what, given, expected, ok, name, message in rows:
-        colour = "#2a7a2a" if ok else "#d62728"
-        note = "" if ok else f"<b>{html.escape(name)}</b>: {html.escape(message)}"
-        cells = [f"<code>{html.escape(key)}</code>", html.escape(what),
-                 html.escape(number(given, ".6g")), html.escape(number(expected, ".6g"))]
+    for r in rows:
+        colour = "#2a7a2a" if r.ok else "#d62728"
+        note = "" if r.ok else f"<b>{html.escape(r.diagnosis)}</b>: {html.escape(r.message)}"
+        cells = [f"<code>{html.escape(r.key)}</code>", html.escape(r.what),
+                 html.escape(number(r.given, ".6g")), html.escape(number(r.expected, ".6g"))]
         body.append("<tr>" + "".join(f'<td style="{_CELL}; white-space: nowrap">{c}</td>'
                                      for c in cells)
-                    + f'<td style="{_CELL}; color: {colour}">{"right" if ok else "wrong"}</td>'
+                    + f'<td style="{_CELL}; color: {colour}">{"right" if r.ok else "wrong"}</td>'
                     + f'<td style="{_CELL}; text-align: left; min-width: 20em">{note}</td></tr>')
     heading = f"<p><b>{html.escape(title)}</b></p>" if title else ""
     return (f"{heading}<p>{html.escape(summary)}</p><table><thead><tr>{head}</tr></thead>"

@@ -31,10 +31,13 @@ from autograd.handcheck import (
     ATOL,
     RTOL,
     AnswerError,
+    ReportRow,
     check_tolerances,
     is_close,
     read_number,
     report_html,
+    report_summary,
+    report_text,
 )
 from autograd.worksheet import Row, Worksheet
 
@@ -127,29 +130,17 @@ class GradeReport:
 
     def summary(self) -> str:
         """One line: how many were given, right and wrong, and the tolerance."""
-        n, bad = len(self.grades), len(self.wrong)
-        return (f"{n} answer{'s' if n != 1 else ''}: {n - bad} right, {bad} wrong "
-                f"(right means within {self.atol:g} + {self.rtol:g}·|value|)")
+        return report_summary(len(self.grades), len(self.wrong), self.rtol, self.atol)
+
+    def _rows(self) -> list[ReportRow]:
+        return [ReportRow(g.where, g.what, g.given, g.expected, g.ok, g.slip.value, g.message)
+                for g in self.grades]
 
     def __str__(self) -> str:
-        rows = [("answer", "is", "yours", "right", "")]
-        for g in self.grades:
-            rows.append((g.where, g.what, number(g.given, ".6g"), number(g.expected, ".6g"),
-                         "ok" if g.ok else "WRONG"))
-        widths = [max(len(r[k]) for r in rows) for k in range(5)]
-        lines = [self.title] if self.title else []
-        lines.append(self.summary())
-        for k, r in enumerate(rows):
-            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-            graded = self.grades[k - 1] if k else None
-            if graded is not None and not graded.ok:
-                lines.append(f"      {graded.slip.value}: {graded.message}")
-        return "\n".join(lines) + "\n"
+        return report_text(self.title, self.summary(), self._rows())
 
     def _repr_html_(self) -> str:
-        return report_html(self.title, self.summary(), [
-            (g.where, g.what, g.given, g.expected, g.ok, g.slip.value, g.message)
-            for g in self.grades])
+        return report_html(self.title, self.summary(), self._rows())
 
 
 # ---------------------------------------------------------------------------------------------
