@@ -180,20 +180,30 @@ def make_model() -> tuple[Any, Callable[[list[Value], Any], Value], Callable[[An
     return MLP(2, [16, 16, 1], activation="relu", seed=0), hinge, l2
 
 
-def bench_moons(reps: int, mg_reps: int) -> dict[str, Any]:
-    xs, ys = moons_data(100)
-    n = len(xs)
-    model, hinge, l2 = make_model()
+def eager_sgd_step(model: Any, loss: Callable[[Any, Any], Value], xs: list[Any], ys: list[Any],
+                   l2: Callable[[Any], Value]) -> Callable[[], float]:
+    """One eager SGD step on the whole batch: mean loss + ALPHA * L2, backward, update."""
     params = model.parameters()
+    n = len(xs)
 
-    def eager_step() -> float:
-        losses = [hinge(model(x), t) for x, t in zip(xs, ys)]
+    def step() -> float:
+        losses = [loss(model(x), t) for x, t in zip(xs, ys)]
         total = Value.sum(losses) * (1.0 / n) + ALPHA * l2(params)
         model.zero_grad()
         total.backward()
         for p in params:
             p.data -= LR * p.grad
         return total.data
+
+    return step
+
+
+def bench_moons(reps: int, mg_reps: int) -> dict[str, Any]:
+    xs, ys = moons_data(100)
+    n = len(xs)
+    model, hinge, l2 = make_model()
+    params = model.parameters()
+    eager_step = eager_sgd_step(model, hinge, xs, ys, l2)
 
     # The compiled objective: one example traced, mean and L2 as a batch-level program.
     t0 = time.perf_counter()
@@ -567,19 +577,7 @@ def bench_scale(kind: str, n: int, reps: int, moons_row: dict[str, Any] | None,
         if kind == "moons" and n == 100 and moons_row is not None:
             eager = moons_row["eager"]  # the same step as workload 1: measured there
         else:
-            emodel = w["make"]()
-            eparams = emodel.parameters()
-            fn = w["fn"]
-
-            def eager_step() -> float:
-                losses = [fn(emodel(xi), t) for xi, t in zip(w["xs"], w["ys"])]
-                total = Value.sum(losses) * (1.0 / n) + ALPHA * l2(eparams)
-                emodel.zero_grad()
-                total.backward()
-                for p in eparams:
-                    p.data -= LR * p.grad
-                return total.data
-
+            eager_step = eager_sgd_step(w["make"](), w["fn"], w["xs"], w["ys"], l2)
             first["eager"] = eager_step()
             eager = median_time(eager_step, 1 if n > 100 else max(1, reps // 2), warmup=0)
     fit_step, fit_setup, first["fit"] = time_fit(w, fit_epochs, 3)

@@ -1,4 +1,5 @@
-"""A hypothesis-driven random graph builder shared by the tests of drawings and steps."""
+"""Graphs shared by the tests: a hypothesis-driven random graph builder (drawings, steps), and
+the two published worked examples the teaching tools are checked against."""
 
 from hypothesis import strategies as st
 
@@ -24,3 +25,29 @@ def random_graph(data: st.DataObject, max_ops: int = 10) -> Value:
         else:
             nodes.append(getattr(data.draw(pick), op)())
     return nodes[-1]
+
+
+def karpathy() -> tuple[Value, ...]:
+    """micrograd's lecture example: e = a*b, d = e + c, L = d*f at a=2, b=-3, c=10, f=-2.
+    Returns a, b, c, f, e, d, L."""
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return a, b, c, f, e, d, L
+
+
+def jurafsky() -> tuple[Value, ...]:
+    """Jurafsky & Martin's computation graph: d = 2b, e = a + d, L = c·e at a=3, b=1, c=-2.
+    Returns a, b, c, d, e, L."""
+    a, b, c = Value(3.0, "a"), Value(1.0, "b"), Value(-2.0, "c")
+    d = 2 * b
+    d.label = "d"
+    e = a + d
+    e.label = "e"
+    L = c * e
+    L.label = "L"
+    return a, b, c, d, e, L

@@ -3,9 +3,9 @@
 import inspect
 import math
 import re
-import threading
 
 import pytest
+from threads import held_in_another_thread
 
 import autograd.anomaly as anomaly_module
 import autograd.value as value_module
@@ -138,25 +138,12 @@ def test_finite_graphs_pass_unchanged_through_the_checked_backward():
 
 
 def test_another_threads_block_does_not_check_this_thread():
-    inside, release = threading.Event(), threading.Event()
-
-    def other():
-        with detect_anomaly():
-            inside.set()
-            release.wait(5)
-
-    t = threading.Thread(target=other)
-    t.start()
-    inside.wait(5)
-    try:
+    with held_in_another_thread(detect_anomaly):
         x = Value(0.0)
         y = x.sqrt() * 0.0
         y.backward()  # this thread is not in anomaly mode: no error
         assert math.isnan(x.grad)
         _ = Value(INF) - Value(INF)
-    finally:
-        release.set()
-        t.join()
 
 
 def test_the_drawing_highlights_the_path_from_the_first_nonfinite_node_to_the_root():

@@ -4,6 +4,7 @@ import sys
 import threading
 
 import pytest
+from threads import held_in_another_thread
 
 from autograd import Value, capture, no_grad, watch
 
@@ -38,23 +39,10 @@ def test_capture_sees_every_node_while_another_thread_opens_and_closes_its_own(f
 
 
 def test_no_grad_in_one_thread_leaves_another_thread_recording(fast_switching):
-    inside, release = threading.Event(), threading.Event()
-
-    def other():
-        with no_grad():
-            inside.set()
-            release.wait(5)
-
-    t = threading.Thread(target=other)
-    t.start()
-    inside.wait(5)
-    try:
+    with held_in_another_thread(no_grad):
         x = Value(2.0)
         y = x * x
         assert y.parents == (x, x)
-    finally:
-        release.set()
-        t.join()
 
 
 def test_a_hook_raising_closes_its_block_cleanly():

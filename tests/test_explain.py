@@ -1,24 +1,12 @@
 """explain(L, a): every path's product of local derivatives, and their sum, which is a.grad."""
 
 import pytest
-from graphs import random_graph
+from graphs import jurafsky, karpathy, random_graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, explain, toposort
 from autograd.explain import count_paths
-
-
-def jurafsky():
-    """Jurafsky & Martin's computation graph: d = 2b, e = a + d, L = c·e at a=3, b=1, c=-2."""
-    a, b, c = Value(3.0, "a"), Value(1.0, "b"), Value(-2.0, "c")
-    d = 2 * b
-    d.label = "d"
-    e = a + d
-    e.label = "e"
-    L = c * e
-    L.label = "L"
-    return a, b, c, d, e, L
 
 
 def test_jurafskys_published_numbers():
@@ -32,13 +20,7 @@ def test_jurafskys_published_numbers():
 
 
 def test_the_issues_example_is_written_out_in_symbols_formulas_and_numbers():
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    a, *_, L = karpathy()
     x = explain(L, a)
     assert x.count == 1 and len(x.paths) == 1
     assert "∂L/∂a = ∂L/∂d · ∂d/∂e · ∂e/∂a = f · 1 · b = (−2)(1)(−3) = 6" in x.text()

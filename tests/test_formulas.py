@@ -4,6 +4,7 @@ graph's own names put in, on the edges of drawings, in the trace and in the play
 import math
 
 import pytest
+from graphs import karpathy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_engine_ops import CASES
@@ -22,18 +23,6 @@ from autograd.formulas import (
 from autograd.player import animate
 from autograd.steps import format_trace
 from autograd.steps import node_names as steps_node_names
-
-
-def karpathy():
-    """micrograd's lecture example: e = a*b, d = e + c, L = d*f."""
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return a, b, c, f, e, d, L
 
 
 def test_the_table_formulas_read_as_textbooks_write_them():

@@ -262,15 +262,22 @@ def test_the_make_demo_recipe_reaches_98_percent():
     assert h.compiled and acc >= 0.98
 
 
-@pytest.mark.parametrize("delay", [0.013, 0.031, 0.057, 0.089, 0.12])
-def test_a_real_signal_anywhere_keeps_exactly_the_finished_steps(delay):
-    """Ctrl-C lands wherever it lands: the model is always a clean run of the counted steps."""
+@pytest.mark.parametrize("compiled, delay", [
+    *((False, d) for d in (0.013, 0.031, 0.057, 0.089, 0.12)),
+    *((True, d) for d in (0.011, 0.029, 0.053, 0.083)),
+])
+def test_a_real_signal_anywhere_keeps_exactly_the_finished_steps(compiled, delay):
+    """Ctrl-C lands wherever it lands: the model is always a clean run of the counted steps,
+    in eager and in compiled training."""
     import gc
     import math
     import signal
 
     if not hasattr(signal, "setitimer"):
         pytest.skip("needs POSIX interval timers")
+    if compiled:
+        pytest.importorskip("numpy")
+    epochs = 20_000 if compiled else 2_000  # more than can finish before the signal
 
     def ctrl_c(signum, frame):  # what Python's own SIGINT handler does
         raise KeyboardInterrupt
@@ -290,8 +297,8 @@ def test_a_real_signal_anywhere_keeps_exactly_the_finished_steps(delay):
                 signal.setitimer(signal.ITIMER_REAL, delay)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    h = fit(interrupted, ds.xs, ys, lr=0.3, epochs=2_000, l2=1e-4,
-                            progress=False, optimizer="adam")
+                    h = fit(interrupted, ds.xs, ys, lr=0.3, epochs=epochs, l2=1e-4,
+                            progress=False, optimizer="adam", compiled=compiled)
             except KeyboardInterrupt:  # it landed before fit's loop began: arm it again
                 continue
             finally:
@@ -300,12 +307,13 @@ def test_a_real_signal_anywhere_keeps_exactly_the_finished_steps(delay):
     finally:
         signal.signal(signal.SIGALRM, previous)
         gc.callbacks.extend(callbacks)
-    assert h.interrupted and 0 <= h.steps < 2_000
+    assert h.interrupted and h.compiled == compiled and 0 <= h.steps < epochs
     assert any("interrupted: stopped after" in str(w.message) for w in caught)
     assert len(h.step_loss) == h.steps
     clean = MLP(2, [8, 1], seed=4)
     if h.steps:
-        fit(clean, ds.xs, ys, lr=0.3, epochs=h.steps, l2=1e-4, progress=False, optimizer="adam")
+        fit(clean, ds.xs, ys, lr=0.3, epochs=h.steps, l2=1e-4, progress=False, optimizer="adam",
+            compiled=compiled)
     for p, q in zip(interrupted.parameters(), clean.parameters()):
         assert math.isfinite(p.data) and p.data == q.data
 
