@@ -44,18 +44,14 @@ Built = tuple[Path, "subprocess.CompletedProcess[str]"]
 
 
 @pytest.fixture
-def built(docs_build: Built) -> Built:
-    return docs_build
+def site(docs_build: Built) -> Path:
+    return docs_build[0]
 
 
-@pytest.fixture
-def site(built: Built) -> Path:
-    return built[0]
-
-
-def test_strict_build_passes(built: Built) -> None:
-    warnings = [line for line in built[1].stderr.splitlines() if "WARNING" in line]
-    assert built[1].returncode == 0, "mkdocs build --strict failed:\n" + "\n".join(warnings)
+def test_strict_build_passes(docs_build: Built) -> None:
+    done = docs_build[1]
+    warnings = [line for line in done.stderr.splitlines() if "WARNING" in line]
+    assert done.returncode == 0, "mkdocs build --strict failed:\n" + "\n".join(warnings)
 
 
 @pytest.mark.parametrize("package", [autograd, nn], ids=["autograd", "nn"])
