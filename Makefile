@@ -35,7 +35,7 @@ dot:
 	         "(Debian/Ubuntu), brew install graphviz (macOS), or see https://graphviz.org/download/"; \
 	    exit 1; }; }
 
-# Chromium runs the browser tests (tests/test_browser.py): install it through apt when it is
+# Chromium runs the browser tests (tests/drawing/test_in_chromium.py): install it through apt when it is
 # missing. Without it `make test` still runs, and those tests say why they were skipped.
 CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
 chromium:

@@ -11,14 +11,16 @@ learner's numbers checked) and ``worksheet`` come last. ``files`` (``atomic_writ
 writer of every output file) stands apart: it imports nothing of the engine.
 """
 
-from .anomaly import AnomalyError, detect_anomaly, first_nonfinite
 from .backward import backward, reverse_order, toposort
-from .check import GradCheckReport, GradientCheckError, check_grads, numerical_grad
-from .explain import explain
-from .files import atomic_write
-from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
-from .handcheck import check_by_hand
+from .drawing.graph import draw, save, to_dot
+from .files.atomic import atomic_write
 from .ops import ACTIVATIONS, PRIMITIVES, Primitive
+from .teach.explain import explain
+from .teach.handcheck import check_by_hand
+from .teach.worksheet import worksheet
+from .transforms.anomaly import AnomalyError, detect_anomaly, first_nonfinite
+from .transforms.check import GradCheckReport, GradientCheckError, check_grads, numerical_grad
+from .transforms.functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
 from .value import (
     DomainError,
     Value,
@@ -34,8 +36,6 @@ from .value import (
     no_grad,
     watch,
 )
-from .viz import draw, save, to_dot
-from .worksheet import worksheet
 
 __version__ = "0.1.0"
 """edgegrad's version."""

@@ -181,7 +181,7 @@ def differentiable_edges(node: Value) -> tuple[tuple[Value, Any], ...]:
             f"create_graph=True re-evaluates each node's partials rule from the primitive table, "
             f"but this node's op {node.op!r} is not in it (known: {', '.join(sorted(PRIMITIVES))})")
     try:
-        locals_ = tuple(p.run_partials(VALUE_MATH, parents, node, node.arg))
+        locals_ = tuple(p.run_partials(VALUE_MATH, parents, node, node.param))
     except DomainError:  # the first derivative is infinite here: nothing finite to differentiate
         locals_ = node.local_grads
     return tuple(zip(parents, locals_))

@@ -173,7 +173,7 @@ m = FLOAT
 methods below are those rules' own expressions."""
 
 
-def _node(op: str, data: float, arg: float | None, a: Value, da: Any,
+def _node(op: str, data: float, param: float | None, a: Value, da: Any,
           b: Value | None = None, db: Any = None,
           rest: tuple[tuple[Value, ...], tuple[Any, ...]] | None = None) -> Value:
     """The output of op ``op``: its data and its edges, operand and local derivative each."""
@@ -182,7 +182,7 @@ def _node(op: str, data: float, arg: float | None, a: Value, da: Any,
     out.grad = 0.0
     out.label = None
     out.op = op
-    out.arg = arg
+    out.param = param
     out._pending = 0
     out._a = a
     out._da = da
@@ -192,7 +192,7 @@ def _node(op: str, data: float, arg: float | None, a: Value, da: Any,
     if _watched:
         if not _thread.grad_enabled:  # no_grad(): the result is a leaf
             out.op = ""
-            out.arg = out._a = out._da = out._b = out._db = out._rest = None
+            out.param = out._a = out._da = out._b = out._db = out._rest = None
         for hook in _thread.node_hooks:
             hook(out)
     return out
@@ -243,13 +243,13 @@ def _apply_rules(p: Primitive, operands: list[Value], c: float | None = None) ->
     return _node_of(p.name, y, c, operands, ds)
 
 
-def _node_of(op: str, data: float, arg: float | None, parents: list[Value] | tuple[Value, ...],
+def _node_of(op: str, data: float, param: float | None, parents: list[Value] | tuple[Value, ...],
              local_grads: tuple[Any, ...]) -> Value:
     """``_node`` for any number of edges: the third and later go to the node's tail."""
     if len(parents) == 1:
-        return _node(op, data, arg, parents[0], local_grads[0])
+        return _node(op, data, param, parents[0], local_grads[0])
     rest = (tuple(parents[2:]), tuple(local_grads[2:])) if len(parents) > 2 else None
-    return _node(op, data, arg, parents[0], local_grads[0], parents[1], local_grads[1], rest)
+    return _node(op, data, param, parents[0], local_grads[0], parents[1], local_grads[1], rest)
 
 
 def _sum(p: Primitive, terms: Iterable[Any]) -> Value:
@@ -272,7 +272,7 @@ class Value:
     ``data`` is the forward value and ``grad`` the gradient of the last backward's output with
     respect to it. ``parents`` are the operands of the op that made this node, in order and with
     repeats (``a*a`` has two edges to ``a``); ``local_grads[i]`` is d(self)/d(parents[i]),
-    recorded when the node was made. ``op`` is the primitive's name ('' for a leaf) and ``arg``
+    recorded when the node was made. ``op`` is the primitive's name ('' for a leaf) and ``param``
     its static parameter, if any (pow's exponent, leaky_relu's slope).
 
     ``==`` and hashing are by identity, so Values can key dicts and sets as graph nodes; ``<``,
@@ -283,14 +283,14 @@ class Value:
     # _a/_da, the second in _b/_db, any further ones (an n-ary sum's) in _rest as a pair of
     # tuples. Most ops have one or two operands, so a node is one object for the garbage
     # collector, not three. ``parents``, ``local_grads`` and ``edges()`` are the public views.
-    __slots__ = ("data", "grad", "label", "op", "arg", "_a", "_b", "_da", "_db", "_rest",
+    __slots__ = ("data", "grad", "label", "op", "param", "_a", "_b", "_da", "_db", "_rest",
                  "_pending")
 
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
     label: str | None
     op: str
-    arg: float | None
+    param: float | None
     _a: Value | None  # None for a leaf
     _b: Value | None  # None unless there are two operands or more
     _da: Any
@@ -307,7 +307,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self.arg = None
+        self.param = None
         self._pending = 0
         self._a = self._b = self._da = self._db = self._rest = None
 
@@ -1134,7 +1134,7 @@ _Record = tuple[float, Any, Union[str, None], str, Union[float, None], tuple[Any
 
 def _flatten(root: Value) -> list[_Record]:
     """The interior nodes under ``root`` as records, each after its operands (``root`` last):
-    (data, grad, label, op, arg, operands, local derivatives), an operand being a leaf itself
+    (data, grad, label, op, param, operands, local derivatives), an operand being a leaf itself
     or the index of an earlier record."""
     index: dict[Value, int] = {}
     records: list[_Record] = []
@@ -1150,7 +1150,7 @@ def _flatten(root: Value) -> list[_Record]:
             continue
         operands = tuple(index.get(p, p) for p in node.parents)
         index[node] = len(records)
-        records.append((node.data, node.grad, node.label, node.op, node.arg, operands,
+        records.append((node.data, node.grad, node.label, node.op, node.param, operands,
                         node.local_grads))
     return records
 
@@ -1165,9 +1165,9 @@ def _rebuild(records: list[_Record]) -> Value:
 
 
 def _rebuild_one(record: _Record, made: list[Value]) -> Value:
-    data, grad, label, op, arg, operands, local_grads = record
+    data, grad, label, op, param, operands, local_grads = record
     parents = [made[p] if type(p) is int else p for p in operands]
-    node = _node_of(op, data, arg, parents, local_grads)
+    node = _node_of(op, data, param, parents, local_grads)
     node.grad = grad
     node.label = label
     return node

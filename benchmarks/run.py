@@ -42,8 +42,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dense  # noqa: E402  (benchmarks/dense.py: the script's own folder is on sys.path)
 
 from autograd import Value  # noqa: E402
-from autograd.tape import trace  # noqa: E402
-from nn.compiled import trace_objective  # noqa: E402
+from autograd.compiled.tape import trace  # noqa: E402
+from nn.compiled.trainer import trace_objective  # noqa: E402
 
 try:
     from micrograd.engine import Value as MgValue
@@ -595,7 +595,7 @@ def bench_scale(kind: str, n: int, reps: int, moons_row: dict[str, Any] | None,
 
 def bench_tracing() -> list[dict[str, Any]]:
     """How long building and tracing one example's graph takes, per node, for two MLPs."""
-    from autograd.tape import trace
+    from autograd.compiled.tape import trace
     from nn.layers import MLP
     from nn.losses import LOSSES
 

@@ -4,13 +4,16 @@ from ._guard import check_engine
 
 check_engine()
 
-from .compare import DeltaReport, compare  # noqa: E402
 from .data import DATASETS, Dataset, load_csv  # noqa: E402
-from .grading import GradeReport, grade  # noqa: E402
+from .grading.network import GradeReport, grade  # noqa: E402
 from .layers import MLP, Layer, Neuron, Trace, load_model  # noqa: E402
 from .losses import LOSSES, accuracy, l2  # noqa: E402
 from .module import ModelFileError, Module  # noqa: E402
 from .optim import SGD, Adam, AdamW, LinearDecay  # noqa: E402
+
+# The textbook oracle stays reachable as ``nn.deltas`` (``from nn import deltas``).
+from .textbook import deltas  # noqa: E402, F401
+from .textbook.compare import DeltaReport, compare  # noqa: E402
 from .train import History, evaluate, fit  # noqa: E402
 
 __all__ = [

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograd import Value, atomic_write, no_grad, viz
+from autograd import Value, atomic_write, no_grad, save, to_dot
 
 from .data import Dataset
 from .layers import MLP
@@ -71,10 +71,10 @@ def classify(outputs: Sequence[Any], loss: str) -> int:
 
 
 def _outputs_at(model: MLP, points: list[tuple[float, float]]) -> list[list[float]]:
-    """The model's outputs at every point: replayed as one batch (``nn.compiled.outputs_of``;
+    """The model's outputs at every point: replayed as one batch (``compiled.trainer.outputs_of``;
     numpy is there, since matplotlib needs it), else point by point on the eager engine."""
     try:
-        from .compiled import outputs_of
+        from .compiled.trainer import outputs_of
 
         return outputs_of(model, points)
     except ImportError:
@@ -145,7 +145,7 @@ def draw_example(model: MLP, x: Sequence[float], target: Any, loss: str, out_dir
                  max_nodes: int | None = 300) -> tuple[Path, str | None]:
     """Draw loss(model(x), target) for one example, after backward, grouped by neuron.
 
-    Writes ``graph.svg`` with autograd.viz and Graphviz; when rendering fails (no ``dot``
+    Writes ``graph.svg`` with autograd.drawing.graph and Graphviz; when rendering fails (no ``dot``
     program, or ``dot`` failed or ran out of time), writes the DOT text to ``graph.dot`` instead.
     Returns the path and a note saying why, if it fell back. A file that cannot be written
     raises its OSError. Parameter grads are overwritten by this example's gradient.
@@ -156,10 +156,10 @@ def draw_example(model: MLP, x: Sequence[float], target: Any, loss: str, out_dir
     model.zero_grad()
     root.backward()
     try:
-        return viz.save(root, out_dir / "graph.svg", groups=trace.groups,
+        return save(root, out_dir / "graph.svg", groups=trace.groups,
                         max_nodes=max_nodes), None
     except (ImportError, RuntimeError) as e:  # no dot program (GraphvizNotFound), or it failed
         note = f"could not render SVG ({type(e).__name__}: {str(e).splitlines()[0]})"
     dot = out_dir / "graph.dot"
-    atomic_write(dot, viz.to_dot(root, groups=trace.groups, max_nodes=max_nodes))
+    atomic_write(dot, to_dot(root, groups=trace.groups, max_nodes=max_nodes))
     return dot, note

@@ -145,7 +145,7 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
     "adamw", created with ``lr``), or None for SGD. ``schedule(step) -> lr`` sets the learning
     rate before every step (e.g. ``nn.optim.LinearDecay``). ``batch_size=None`` means full
     batch; otherwise the data is reshuffled each epoch with ``seed``. ``compiled=True`` runs
-    forward and backward through ``nn.compiled`` (numpy) when the graph allows it, and falls
+    forward and backward through ``nn.compiled.trainer`` (numpy) when the graph allows it, and falls
     back to the eager engine with a warning otherwise. ``progress`` shows a tqdm bar (none, with
     a warning, without tqdm). ``callback(StepInfo)`` runs after each finished step. Returns
     the History; on Ctrl-C it stops, keeping the last finished step.
@@ -188,7 +188,7 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
                 idx = order[start:start + batch_size]
                 if schedule is not None:
                     opt.lr = float(schedule(step))
-                if engine is not None:  # the batch stays in arrays (nn.compiled)
+                if engine is not None:  # the batch stays in arrays (nn.compiled.trainer)
                     value = engine.grads(idx)
                 else:
                     bx = [xs[i] for i in idx]
@@ -304,9 +304,9 @@ def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: f
 def _compile(model: Module, loss_fn: LossFn, xs: Sequence[Any], ys: Sequence[Any], l2: float,
              opt: Optimizer) -> Any:
     try:
-        from nn.compiled import CompiledTraining, NotCompilable, compile_loss
+        from nn.compiled.trainer import CompiledTraining, NotCompilable, compile_loss
     except ImportError as e:
-        warnings.warn(f"compiled=True needs numpy and nn.compiled ({e}); training with the "
+        warnings.warn(f"compiled=True needs numpy and nn.compiled.trainer ({e}); training with the "
                       f"eager engine instead. Install numpy with: pip install 'edgegrad[fast]'",
                       RuntimeWarning, stacklevel=3)
         return None

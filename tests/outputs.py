@@ -1,5 +1,5 @@
 """Every kind of file edgegrad writes, each as a function of its path (the fault-injection tests
-of tests/test_atomic.py run each on a full disk, in a killed process and through a symlink).
+of files/test_atomic_write.py run each on a full disk, in a killed process and through a symlink).
 
 ``python tests/outputs.py NAME PATH`` writes one of them, stopping for good right before the
 new file replaces the old one: the test kills the process there.
@@ -36,7 +36,7 @@ def _drawing(path: Path) -> None:
 
 
 def _player(path: Path) -> None:
-    from autograd.player import Player
+    from autograd.drawing.player import Player
 
     Player(_graph()).save(path)
 
@@ -92,7 +92,7 @@ WRITERS: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...]]] = {
     "draw_example .dot": (_graph_dot_fallback, "graph.dot", ()),
 }
 """Who writes -> (a function writing that file at a path, the file's name, what it needs).
-`edgegrad train` writes history.json itself: tests/test_atomic.py covers the command too."""
+`edgegrad train` writes history.json itself: files/test_atomic_write.py covers the command too."""
 
 
 def missing(key: str) -> str | None:

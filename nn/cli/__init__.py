@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-from autograd import viz
+from autograd.drawing.graph import RenderError
 
 from . import check, deltas, draw, exercise, train
 from .messages import clean, emit, error
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         error(args.command, "out of memory; try a smaller model, data set or graph")
         return 1
-    except (ValueError, OSError, ImportError, ArithmeticError, viz.RenderError) as e:
+    except (ValueError, OSError, ImportError, ArithmeticError, RenderError) as e:
         error(args.command, str(e))
         return 1
     return status

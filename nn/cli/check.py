@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autograd.expr import ExpressionError
-from autograd.handcheck import ATOL, RTOL, AnswerError, check_by_hand
-from autograd.worksheet import from_problem, read_answers_csv
+from autograd.teach.expr import ExpressionError
+from autograd.teach.handcheck import ATOL, RTOL, AnswerError, check_by_hand
+from autograd.teach.worksheet import from_problem, read_answers_csv
 
-from ..grading import grade, network_problem
+from ..grading.network import grade, network_problem
 from .arguments import nonnegative
 from .messages import emit, error
 
@@ -95,7 +95,7 @@ def _answers(problem: dict[str, Any], path: Path | None) -> dict[str, Any]:
 def check(problem: dict[str, Any], answers: dict[str, Any], rtol: float = RTOL,
           atol: float = ATOL) -> Any:
     """The report for a problem dict and its answers: ``check_by_hand`` for an expression,
-    ``nn.grading.grade`` for a network."""
+    ``nn.grading.network.grade`` for a network."""
     if "network" in problem:
         net, xs, ys, loss = network_problem(problem)
         return grade(net, xs, ys, answers, loss=loss, rtol=rtol, atol=atol)

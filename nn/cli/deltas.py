@@ -11,12 +11,12 @@ import argparse
 import random
 from typing import Any
 
-from ..compare import compare, engine_backprop
 from ..data import DATASETS, load_csv
-from ..deltas import ACTIVATIONS, backprop
 from ..layers import MLP, load_model, parameter_count
 from ..losses import LOSSES
 from ..module import MAX_PARAMETERS, ModelFileError
+from ..textbook.compare import compare, engine_backprop
+from ..textbook.deltas import ACTIVATIONS, backprop
 from .arguments import nonnegative
 from .messages import emit, error
 

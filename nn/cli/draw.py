@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from autograd import Value, atomic_write, toposort
-from autograd.expr import FUNCTIONS, ExpressionError, parse
-from autograd.steps import format_trace
-from autograd.viz import DOT_TIMEOUT, DrawOptions, GraphvizNotFound, RenderError, save, to_dot
+from autograd.drawing.graph import (
+    DOT_TIMEOUT,
+    DrawOptions,
+    GraphvizNotFound,
+    RenderError,
+    save,
+    to_dot,
+)
+from autograd.drawing.steps import format_trace
+from autograd.teach.expr import FUNCTIONS, ExpressionError, parse
 
 from .messages import emit, error
 
@@ -166,7 +173,7 @@ def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool,
     try:
         if ext in ANIMATION_FORMATS:
             # Only an animation needs the player, a page of JavaScript and its frames.
-            from autograd.player import Player
+            from autograd.drawing.player import Player
 
             Player(root, rankdir=options["rankdir"], fmt=options["fmt"],
                    timeout=timeout).save(out)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from autograd import atomic_write
-from autograd.worksheet import Worksheet, expression_exercise, worksheet
+from autograd.teach.worksheet import Worksheet, expression_exercise, worksheet
 
-from ..grading import network_exercise, network_problem, network_worksheet
+from ..grading.network import network_exercise, network_problem, network_worksheet
 from .messages import emit
 
 KINDS = ("expression", "network")

@@ -98,7 +98,7 @@ def add_parser(subparsers: Any) -> None:
     t.add_argument("--seed", type=int, default=1,
                    help="seeds the data, the initialization and the shuffling")
     t.add_argument("--compiled", action="store_true",
-                   help="replay forward/backward over each batch with numpy (nn.compiled)")
+                   help="replay forward/backward over each batch with numpy (nn.compiled.trainer)")
     o = p.add_argument_group("output")
     o.add_argument("--out", type=Path, default=Path("edgegrad-output"), metavar="DIR",
                    help="directory for the files it writes")

@@ -1,0 +1,280 @@
+"""Worksheets: the blank table a learner fills in by hand, and its answer key.
+
+``worksheet(L)`` lists every node's forward value, every edge's local derivative and every
+gradient, keyed as ``check_by_hand`` reads them (``e.data``, ``de/da``, ``a``), as Markdown and
+CSV. ``expression_exercise(seed)`` makes a fresh small problem, a different one per seed, so a
+teacher can give each student their own and grade the returned CSV (``edgegrad check``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import pathlib
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..backward import reverse_order, toposort
+from ..files.atomic import atomic_write
+from ..value import Value
+from .formulas import edge_formula, equation, node_names, number, partial
+from .handcheck import AnswerError, from_equations, read_number
+
+__all__ = ["Answers", "Row", "Worksheet", "expression_exercise", "from_problem",
+           "read_answers_csv", "worksheet"]
+
+Answers = dict[str, Union[float, list[Union[float, None]]]]
+"""Answers by key: a number, or one number per example (None for a blank)."""
+
+COLUMNS = ("key", "example", "what", "answer")
+"""The CSV columns of a blank worksheet; the key adds ``how``, the formula."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One blank of a worksheet: its key, what it asks in words, the right answer and how it
+    is computed (the key's ``how`` column); ``example`` for a per-example number."""
+
+    key: str
+    what: str
+    answer: float
+    how: str = ""
+    example: int | None = None
+
+
+@dataclass(frozen=True)
+class Worksheet:
+    """A problem's blank table and answer key, as Markdown and CSV (``save`` writes all four)."""
+
+    title: str
+    given: str
+    rows: tuple[Row, ...]
+    note: str = ""
+
+    def markdown(self, key: bool = False, fmt: str = ".4g") -> str:
+        """The worksheet as Markdown: blank, or with ``key`` the answers and how they follow."""
+        per_example = any(r.example is not None for r in self.rows)
+        head = ["key", *(["example"] if per_example else []), "what",
+                *(["how", "answer"] if key else ["your answer"])]
+        lines = [f"# {'Answer key' if key else 'Worksheet'}: {self.title}", "",
+                 f"Given: {self.given}.", ""]
+        if self.note:
+            lines += [self.note, ""]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in self.rows:
+            example = "" if r.example is None else str(r.example)
+            cells = [f"`{r.key}`", *([example] if per_example else []),
+                     _md(r.what)]
+            cells += [_md(r.how), number(r.answer, fmt)] if key else [" "]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+    def csv(self, key: bool = False) -> str:
+        """The worksheet as CSV (columns key, example, what, answer; the key adds how). The
+        key's answers are written in full (``repr``), so they check clean when fed back."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*COLUMNS, *(["how"] if key else [])])
+        for r in self.rows:
+            example = "" if r.example is None else str(r.example)
+            answer = repr(r.answer) if key else ""
+            writer.writerow([r.key, example, r.what, answer, *([r.how] if key else [])])
+        return out.getvalue()
+
+    def answers(self) -> Answers:
+        """The key as answers for ``check_by_hand`` (or ``nn.grading.network.grade``)."""
+        out: Answers = {}
+        for r in self.rows:
+            if r.example is None:
+                out[r.key] = r.answer
+            else:
+                got = out.setdefault(r.key, [])
+                assert isinstance(got, list)
+                got.extend([None] * (r.example + 1 - len(got)))
+                got[r.example] = r.answer
+        return out
+
+    def save(self, folder: str | pathlib.Path) -> list[pathlib.Path]:
+        """Write worksheet.md, worksheet.csv, key.md and key.csv into ``folder`` (each
+        atomically); return their paths."""
+        where = pathlib.Path(folder)
+        where.mkdir(parents=True, exist_ok=True)
+        files = {"worksheet.md": self.markdown(), "worksheet.csv": self.csv(),
+                 "key.md": self.markdown(key=True), "key.csv": self.csv(key=True)}
+        return [atomic_write(where / name, text) for name, text in files.items()]
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def worksheet(root: Value, fmt: str = ".4g") -> Worksheet:
+    """The worksheet of the graph of ``root``: each computed node's value (forward order),
+    each edge's local derivative, then each gradient from the output back. Inputs are given;
+    unlabelled constants (the 2 of ``2*b``) are neither asked nor differentiated by."""
+    if not isinstance(root, Value):
+        raise TypeError(f"worksheet takes the output Value of a graph; got "
+                        f"{type(root).__name__}")
+    order = toposort(root)
+    names = node_names(root)
+
+    def constant(v: Value) -> bool:
+        return not v.label and not v.parents
+
+    asked = [v for v in order if not constant(v)]
+    seen: dict[str, Value] = {}
+    for v in asked:
+        if names[v] in seen:
+            raise ValueError(f"two nodes are named {names[v]!r}: label them apart so each "
+                             "blank names one node")
+        seen[names[v]] = v
+    grads: dict[Value, float] = {root: 1.0}
+    for node in reverse_order(root):
+        g = grads.get(node, 0.0)
+        for p, local in node.edges():
+            grads[p] = grads.get(p, 0.0) + _f(local) * g
+    rows: list[Row] = []
+    for v in order:
+        if v.parents:
+            rows.append(Row(f"{names[v]}.data", f"the value of {names[v]} = "
+                                                f"{equation(v, names, fmt)}",
+                            v.data, equation(v, names, fmt)))
+    top = names[root]
+    for c in order:
+        for p in dict.fromkeys(c.parents):
+            if constant(p):
+                continue
+            edges = [edge_formula(c, i, names, fmt) for i, q in enumerate(c.parents) if q is p]
+            how = " + ".join(e.formula or number(e.value, fmt) for e in edges)
+            rows.append(Row(f"d{names[c]}/d{names[p]}",
+                            f"the local derivative {edges[0].symbol}",
+                            math.fsum(e.value for e in edges), how))
+    for v in reverse_order(root):
+        if v is root or constant(v):
+            continue
+        terms = []
+        for c in order:
+            for q in c.parents:
+                if q is v:
+                    local = partial(names[c], names[v])
+                    terms.append(local if c is root else f"{partial(top, names[c])} · {local}")
+        rows.append(Row(names[v], f"the gradient {partial(top, names[v])}", grads[v],
+                        " + ".join(terms)))
+    given = ", ".join(f"{names[v]} = {number(v.data, fmt)}" for v in
+                      sorted((v for v in order if not v.parents and v.label),
+                             key=lambda v: names[v]))
+    note = ("Fill in every blank: first the forward values, then each local derivative, then "
+            f"the gradients from {top} back (keys as `edgegrad check` reads them: `e.data` a "
+            "value, `de/da` a local derivative, `a` the gradient).")
+    return Worksheet(f"{top} = {equation(root, names, fmt)}", given, tuple(rows), note)
+
+
+def _f(x: Any) -> float:
+    return float(x.data) if isinstance(x, Value) else float(x)
+
+
+def read_answers_csv(source: str | pathlib.Path) -> Answers:
+    """Answers from a filled-in worksheet CSV (a path, or the CSV text itself when it has a
+    newline): the ``key`` and ``answer`` columns, and ``example`` for per-example numbers.
+    Blank answers are skipped; a non-number is an ``AnswerError`` naming its row."""
+    text = source if isinstance(source, str) and "\n" in source else \
+        pathlib.Path(source).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    fields = reader.fieldnames or []
+    missing = [c for c in ("key", "answer") if c not in fields]
+    if missing:
+        raise AnswerError(f"the CSV needs the columns key and answer (a worksheet's own); it "
+                          f"lacks {', '.join(missing)} (it has {', '.join(fields) or 'none'})")
+    out: Answers = {}
+    for k, row in enumerate(reader, start=2):
+        key = (row.get("key") or "").strip()
+        answer = (row.get("answer") or "").strip()
+        if not key or not answer:
+            continue
+        try:
+            value = read_number(float(answer.replace("−", "-")), f"row {k} ({key})")
+        except ValueError:
+            raise AnswerError(f"row {k} ({key}): the answer must be a number; got "
+                              f"{answer!r}") from None
+        example = (row.get("example") or "").strip()
+        if not example:
+            if key in out:
+                raise AnswerError(f"row {k}: {key} is answered twice")
+            out[key] = value
+            continue
+        if not example.isdigit():
+            raise AnswerError(f"row {k} ({key}): example must be 0, 1, ...; got {example!r}")
+        got = out.setdefault(key, [])
+        if not isinstance(got, list):
+            raise AnswerError(f"row {k}: {key} is answered both per example and as a whole")
+        n = int(example)
+        got.extend([None] * (n + 1 - len(got)))
+        if got[n] is not None:
+            raise AnswerError(f"row {k}: {key} for example {n} is answered twice")
+        got[n] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercises.
+
+_NAMES = ("d", "e", "f", "g", "h", "k")
+
+
+def expression_exercise(seed: int) -> tuple[dict[str, Any], Value]:
+    """A fresh small problem for ``seed``: three inputs with small integer values and three
+    to five equations of + − * (sometimes a square, sometimes a node used twice), the last named
+    L. Returns the problem (``{"expression": [...], "values": {...}}``, what ``edgegrad
+    check`` reads) and its graph."""
+    rng = random.Random(seed)
+    values = {name: float(rng.choice([-3, -2, -1, 1, 2, 3])) for name in ("a", "b", "c")}
+    unused = ["a", "b", "c"]
+    made: list[str] = []
+    equations: list[str] = []
+    reused = squared = False
+    while len(equations) < 3 or len(unused) > 1:
+        name = _NAMES[len(equations)]
+        x = unused.pop(rng.randrange(len(unused)))
+        late = len(equations) >= 3  # from the fourth equation on, every one joins two
+        if not squared and not late and rng.random() < 0.15:
+            rhs = f"{x}**2"
+            squared = True
+        else:
+            if unused and (late or rng.random() < 0.8):
+                y = unused.pop(rng.randrange(len(unused)))
+            elif not reused:
+                # A node used twice: its gradient has two paths to add up.
+                y = rng.choice([v for v in [*made, "a", "b", "c"] if v != x])
+                reused = True
+            else:
+                y = str(rng.choice([2, 3]))
+            op = rng.choice(["+", "-", "*"])
+            rhs = f"{x} {op} {y}" if op != "*" else f"{x}*{y}"
+        equations.append(f"{name} = {rhs}")
+        made.append(name)
+        unused.append(name)
+    last = equations[-1].split("=", 1)[1].strip()
+    equations[-1] = f"L = {last}"
+    problem: dict[str, Any] = {"kind": "expression", "expression": equations, "values": values}
+    return problem, from_equations(equations, values)
+
+
+def from_problem(problem: Mapping[str, Any]) -> Value:
+    """The graph of an expression problem, ``{"expression": ..., "values": {...}}`` (what
+    ``expression_exercise`` makes and ``edgegrad check`` reads); see ``from_equations``."""
+    expr = problem.get("expression")
+    if not isinstance(expr, (str, list)) or (isinstance(expr, list)
+                                             and not all(isinstance(e, str) for e in expr)):
+        raise AnswerError("an expression problem needs \"expression\": a string, or a list of "
+                          "equations such as [\"d = 2*b\", \"L = c*d\"]")
+    values = problem.get("values", {})
+    if not isinstance(values, dict):
+        raise AnswerError("\"values\" must map each input's name to a number")
+    return from_equations(expr, {str(k): read_number(v, f"the value of {k}")
+                                 for k, v in values.items()})

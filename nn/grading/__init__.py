@@ -1,0 +1,1 @@
+"""Grading a learner's numbers for a network: exercises, worksheets and reports (``network``)."""
