@@ -112,6 +112,31 @@ def test_example_runs_and_prints_what_the_page_shows(example: Example, tmp_path:
             f"{example.name} printed\n{out.stdout}\nbut its page shows\n{example.prints}")
 
 
+def answer_files(page: Path) -> list[str]:
+    """The ```json blocks of ``page`` that are answer files for ``edgegrad check``."""
+    blocks = re.findall(r"^```json\n(.*?)^```$", page.read_text(encoding="utf-8"), re.S | re.M)
+    return [block for block in blocks if '"answers"' in block]
+
+
+ANSWERS = [(page, block) for page in PAGES for block in answer_files(page)]
+
+
+@pytest.mark.parametrize("i", range(len(ANSWERS)))
+def test_answer_file_on_a_page_is_graded_all_right(i: int, tmp_path: Path):
+    """The answer files the manual shows are valid, and their numbers are the right ones."""
+    page, block = ANSWERS[i]
+    path = tmp_path / "answers.json"
+    path.write_text(block, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "nn", "check", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, f"{page.name}: edgegrad check says\n{out.stdout}{out.stderr}"
+    assert " 0 wrong" in out.stdout
+
+
+def test_the_pages_show_answer_files():
+    assert len(ANSWERS) >= 2
+
+
 def test_the_output_check_can_fail(tmp_path: Path):
     """The comparison an example's Output block goes through refuses a wrong number."""
     page = tmp_path / "page.md"
