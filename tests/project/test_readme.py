@@ -81,7 +81,9 @@ EXAMPLES = [example for page in PAGES for example in examples(page)]
 
 
 def run_example(code: str, where: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    """Run ``code`` in a fresh interpreter in ``where``, on this checkout's packages."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path}
     return subprocess.run([sys.executable, "-c", code], cwd=where, env=env,
                           capture_output=True, text=True, timeout=300)
 
