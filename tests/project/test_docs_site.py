@@ -70,13 +70,25 @@ def test_reference_lists_every_public_name(site: Path, package: ModuleType) -> N
     assert missing == [], f"the API reference leaves out {package.__name__}.{missing}"
 
 
+MANUAL = ("index", "concepts", "parts/engine", "parts/ops", "parts/higher-order", "parts/tape",
+          "parts/drawings", "parts/checking", "parts/deltas", "parts/nn", "parts/cli", "limits",
+          "development", "notebooks", "reference/autograd", "reference/nn", "benchmarks")
+"""The manual's pages, which took over the README's sections."""
+
+
 def test_every_page_is_built(site: Path) -> None:
-    for page in ("index.html", "concepts/index.html", "reference/autograd/index.html",
-                 "reference/nn/index.html", "benchmarks/index.html",
-                 "notebooks/04-watching-backward/index.html"):
-        assert (site / page).stat().st_size > 1000, page
+    for page in (*MANUAL, "notebooks/04-watching-backward"):
+        path = "index.html" if page == "index" else f"{page}/index.html"
+        assert (site / path).stat().st_size > 1000, page
+    assert (site / "images" / "jurafsky.svg").stat().st_size > 1000
     # The benchmarks page is benchmarks/README.md, included as it stands.
     assert "all engines agree" in (site / "benchmarks" / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_example_shows_what_it_prints_under_a_title(site: Path) -> None:
+    """An Output block (checked by test_readme.py) renders as code titled "Output"."""
+    page = (site / "parts" / "engine" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<span class="filename">Output</span>') >= 3
 
 
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
