@@ -331,7 +331,7 @@ def test_player_written_by_edgegrad_draw(page: Any, tmp_path: Path,
     expression, values = "tanh(w*x + b) * w", {"w": -3.0, "x": 2.0, "b": 6.88}
     out = tmp_path / "backward.html"
     done = subprocess.run([sys.executable, "-m", "nn", "draw", expression,
-                           *(f"{k}={v}" for k, v in values.items()), "-o", str(out)],
+                           *(f"{k}={v}" for k, v in values.items()), "--steps", "-o", str(out)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     root = parse(expression, values)
