@@ -21,8 +21,8 @@ from typing import Any
 from autograd import Value, atomic_write, toposort
 from autograd.drawing.graph import DrawOptions, save, to_dot
 from autograd.drawing.render import DOT_TIMEOUT, RENDERERS, GraphvizNotFound, RenderError
-from autograd.drawing.wasm import ScriptNotFound
 from autograd.drawing.steps import format_trace
+from autograd.drawing.wasm import ScriptNotFound
 from autograd.teach.expr import FUNCTIONS, ExpressionError, parse
 
 from .messages import emit, error
