@@ -1,7 +1,7 @@
 """Drawings and players rendered by Graphviz in WebAssembly, in Chromium with no network: an
 .html drawing, an .html player, and a notebook executed with ``dot`` missing from PATH and
 exported by nbconvert. Every request outside the machine is blocked and fails the test, as
-does any console error (``tests/offline.py``)."""
+does any console error (``tests/chromium.py``)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from offline import offline_page
-from test_in_chromium import (  # the browser fixture, and how a player is walked through
+from chromium import offline_page
+from test_in_chromium import (  # how a player is walked through
     PlayerPage,
-    browser,  # noqa: F401
     engine_grads,
     expected_frames,
     neuron,
@@ -47,7 +46,7 @@ def no_dialogs(page: Any) -> list[str]:
     return seen
 
 
-def test_html_drawing_renders_itself_offline(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_html_drawing_renders_itself_offline(browser: Any, tmp_path: Path) -> None:
     a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label=HOSTILE)
     L = c * (a + 2 * b)
     L.label = "L"
@@ -63,7 +62,7 @@ def test_html_drawing_renders_itself_offline(browser: Any, tmp_path: Path) -> No
         assert page.locator("img").count() == 0 and dialogs == []
 
 
-def test_html_player_renders_itself_offline(browser: Any, tmp_path: Path,  # noqa: F811
+def test_html_player_renders_itself_offline(browser: Any, tmp_path: Path,
                                             screenshots: list[Path]) -> None:
     root = neuron()
     player = animate(root, renderer="wasm")
@@ -90,7 +89,7 @@ NOTEBOOK_CELLS = [
 ]
 
 
-def test_notebook_without_dot_shows_svg_drawings(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_notebook_without_dot_shows_svg_drawings(browser: Any, tmp_path: Path) -> None:
     """Executed with ``dot`` missing from PATH and exported by nbconvert: both drawings and the
     player are SVG drawn in the page, Graphviz's script is in the page once, and the page
     needs no network. (nbconvert's own template asks a CDN for require.js and MathJax; they are

@@ -1,6 +1,6 @@
 """The documentation site works with no network: served by ``python -m http.server`` on
 127.0.0.1, every page opens in Chromium without a request leaving the machine or a console
-error (``tests/offline.py``), and its math is typeset (MathJax served by the site itself, copied
+error (``tests/chromium.py``), and its math is typeset (MathJax served by the site itself, copied
 from node_modules/ by docs/hooks.py): no ``$...$``, ``\\frac`` or ``\\begin`` is left in the
 text a reader sees."""
 
@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from offline import offline_page
-from test_in_chromium import browser  # noqa: F401  (the fixture)
+from chromium import offline_page
 
 pytestmark = [pytest.mark.docs, pytest.mark.browser]
 
@@ -71,7 +70,7 @@ def test_the_site_serves_mathjax_itself(docs_build: Any) -> None:
         assert "cdnjs.cloudflare.com" not in text and "cdn.jsdelivr.net" not in text, page
 
 
-def test_every_page_opens_offline_with_its_math_typeset(browser: Any, served: str,  # noqa: F811
+def test_every_page_opens_offline_with_its_math_typeset(browser: Any, served: str,
                                                         docs_build: Any) -> None:
     site, _ = docs_build
     pages = site_pages(site)
