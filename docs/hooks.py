@@ -164,16 +164,20 @@ def node_modules(config: MkDocsConfig) -> Path:
 def mathjax_head(page: Page) -> str:
     """MathJax 4's configuration and script for ``page``, by URLs relative to it: $...$ and
     \\(...\\) inline, $$...$$ and \\[...\\] displayed (nbconvert's delimiters), the
-    font from the site, and none of the accessibility extensions' downloads (speech, braille,
-    the explorer), which would fetch more files."""
+    font from the site, and none of the accessibility extensions (speech, braille, the
+    explorer), whose web worker cannot start on a page opened as a file (site/index.html)."""
     base = get_relative_url(MATHJAX, page.url)
     settings = {
         "tex": {"inlineMath": [["$", "$"], ["\\(", "\\)"]],
                 "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
                 "processEscapes": True, "tags": "ams"},
         "loader": {"paths": {"fonts": f"{base}/fonts"}},
+        # Speech and braille start a web worker, which a page opened as a file cannot load.
         "options": {"enableMenu": False, "enableSpeech": False, "enableBraille": False,
-                    "enableExplorer": False, "enableEnrichment": False},
+                    "enableExplorer": False, "enableEnrichment": False,
+                    "a11y": {"speech": False, "braille": False},
+                    "menuOptions": {"settings": {"speech": False, "braille": False,
+                                                 "enrich": False}}},
     }
     return (f"<script>window.MathJax = {json.dumps(settings)};</script>\n"
             f'<script defer src="{base}/tex-chtml.js"></script>')
