@@ -22,6 +22,17 @@ $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[all,test,docs]'
 	touch $@
 
+# The browser assets (package.json, pinned by package-lock.json): Graphviz in WebAssembly, which
+# the wheel carries and a source checkout reads here, and MathJax, which the docs site serves.
+# `npm ci` installs exactly the locked versions; reinstalled when the lock file changes.
+node_modules: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm is missing: it installs the pinned browser assets (package-lock.json). Install" \
+	       "Node.js: apt-get install npm (Debian/Ubuntu), brew install node (macOS), or see" \
+	       "https://nodejs.org/"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
 # Graphviz's `dot` renders the drawings: install it through apt when it is missing.
 dot:
 	@command -v dot >/dev/null 2>&1 || { \
@@ -54,20 +65,21 @@ demo: $(STAMP) dot
 	$(BIN)/python -m nn train --dataset moons --samples 100 --noise 0.1 --hidden 16,16 \
 	  --loss hinge --l2 1e-4 --optimizer sgd --lr 1.0 --lr-end 0.1 --epochs 100 --seed 1 --out $(OUT)
 
-test: $(DOCS_STAMP) dot chromium
+test: $(DOCS_STAMP) node_modules dot chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests --nbmake notebooks
 
 # The documentation site: built into site/ (--strict: a broken link, a missing page or a name in
 # __all__ without a docstring fails the build), or served with live reload on localhost:8000.
 # (NO_MKDOCS_2_WARNING silences a banner that Material for MkDocs prints on every build.)
-docs: $(DOCS_STAMP)
+docs: $(DOCS_STAMP) node_modules
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-docs-serve: $(DOCS_STAMP)
+docs-serve: $(DOCS_STAMP) node_modules
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
-# The sdist and the wheel, into dist/, checked by twine.
-dist: $(STAMP)
+# The sdist and the wheel, into dist/, checked by twine. The wheel carries Graphviz in
+# WebAssembly from node_modules/ (tools/wheel_assets.py).
+dist: $(STAMP) node_modules
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 	$(BIN)/twine check --strict dist/*
@@ -95,4 +107,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/higher_order.py
 
 clean:
-	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info
+	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info node_modules

@@ -10,23 +10,40 @@
   (``autograd.backward`` is a function imported from ``autograd/backward.py``) is seen by griffe
   as the submodule, so ``::: autograd`` would leave the function out. Such names are rendered
   after the block under their own path (``autograd.backward.backward``).
+- The math of the notebook pages is typeset by MathJax served from the site itself, so the
+  site works offline: after the build, MathJax (``node_modules/mathjax``, version
+  ``MATHJAX_VERSION``, installed by ``npm ci`` from package-lock.json) and its font are copied
+  into ``assets/mathjax/``, and each notebook page's MathJax 2 block (from nbconvert's
+  template) is replaced by MathJax 4's configuration and a ``<script>`` with a relative URL.
+  Nothing is committed and nothing is fetched from a CDN.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 log = get_plugin_logger("edgegrad")
 
 NOTEBOOKS = "notebooks"
+
+MATHJAX_VERSION = "4.1.3"
+MATHJAX = "assets/mathjax"  # where the site serves MathJax from
+MATHJAX_FONT = "mathjax-newcm"  # MathJax 4's default font, a package of its own
+# nbconvert's MathJax 2 block in a notebook page: a <script src> and its configuration.
+MATHJAX2_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->",
+                            re.DOTALL)
 DIRECTIVE = re.compile(r"^:::[ \t]+([\w.]+)[ \t]*$", re.MULTILINE)
 
 
@@ -128,3 +145,60 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
                              f"`{identifier}.{name}`, so it is listed under its full path:\n\n"
                              f"::: {target.path}\n")
     return markdown if not extra else markdown.rstrip("\n") + "\n\n" + "\n".join(extra)
+
+
+def node_modules(config: MkDocsConfig) -> Path:
+    """The npm packages of package-lock.json; a PluginError says what to run when missing."""
+    found = project_root(config) / "node_modules"
+    package = found / "mathjax" / "package.json"
+    if not package.is_file():
+        raise PluginError(f"the site serves MathJax from {found / 'mathjax'}, which is missing: "
+                          "run `npm ci` (or `make node_modules`) in the project's root")
+    version = json.loads(package.read_text(encoding="utf-8")).get("version")
+    if version != MATHJAX_VERSION:
+        raise PluginError(f"node_modules has MathJax {version}, the site wants "
+                          f"{MATHJAX_VERSION}: run `npm ci` to install package-lock.json's")
+    return found
+
+
+def mathjax_head(page: Page) -> str:
+    """MathJax 4's configuration and script for ``page``, by URLs relative to it: $...$ and
+    \\(...\\) inline, $$...$$ and \\[...\\] displayed (nbconvert's delimiters), the
+    font from the site, and none of the accessibility extensions (speech, braille, the
+    explorer), whose web worker cannot start on a page opened as a file (site/index.html)."""
+    base = get_relative_url(MATHJAX, page.url)
+    settings = {
+        "tex": {"inlineMath": [["$", "$"], ["\\(", "\\)"]],
+                "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
+                "processEscapes": True, "tags": "ams"},
+        "loader": {"paths": {"fonts": f"{base}/fonts"}},
+        # Speech and braille start a web worker, which a page opened as a file cannot load.
+        "options": {"enableMenu": False, "enableSpeech": False, "enableBraille": False,
+                    "enableExplorer": False, "enableEnrichment": False,
+                    "a11y": {"speech": False, "braille": False},
+                    "menuOptions": {"settings": {"speech": False, "braille": False,
+                                                 "enrich": False}}},
+    }
+    return (f"<script>window.MathJax = {json.dumps(settings)};</script>\n"
+            f'<script defer src="{base}/tex-chtml.js"></script>')
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    if not page.file.src_uri.endswith(".ipynb"):
+        return output
+    replaced, count = MATHJAX2_BLOCK.subn(lambda _: mathjax_head(page), output)
+    if count != 1:
+        log.warning(f"{page.file.src_uri}: expected one MathJax block from nbconvert's "
+                    f"template, found {count}; its math would not be typeset offline")
+    return replaced
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    modules = node_modules(config)
+    target = Path(config.site_dir) / MATHJAX
+    shutil.copytree(modules / "mathjax", target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("node-main*", "*.md", "require.mjs"))
+    font = modules / "@mathjax" / f"{MATHJAX_FONT}-font"
+    shutil.copytree(font / "chtml", target / "fonts" / f"{MATHJAX_FONT}-font" / "chtml",
+                    dirs_exist_ok=True)
+    shutil.copy2(font / "package.json", target / "fonts" / f"{MATHJAX_FONT}-font")

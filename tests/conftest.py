@@ -1,12 +1,15 @@
 """Shared test settings: a modest, deterministic hypothesis profile (CI has 2 cores); the
 markers of the slower tests; the documentation site, built once for the tests that read it
-and the browser tests that open it; and a list of the screenshots the browser tests take,
-printed at the end of the run for a person to look at."""
+and the browser tests that open it; Chromium for the browser tests (``browser``); and a list
+of the screenshots the browser tests take, printed at the end of the run for a person to look
+at."""
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -53,6 +56,18 @@ def docs_build(tmp_path_factory: pytest.TempPathFactory
     pytest.importorskip("mkdocs", reason="the docs tools: pip install -e '.[docs]'")
     out = tmp_path_factory.mktemp("site")
     return out, build_docs(ROOT / "mkdocs.yml", out)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium, one per test module (``chromium.launch``: skipped without one)."""
+    from chromium import launch
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = launch(pw)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

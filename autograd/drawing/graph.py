@@ -2,9 +2,10 @@
 d(node)/d(parent) on every edge.
 
 ``draw`` returns a ``graphviz.Digraph`` (rendered inline by Jupyter), ``to_dot`` the DOT text
-(no Graphviz program needed) and ``save`` writes .svg, .png, .pdf or .dot by the file's
+(no Graphviz program needed) and ``save`` writes .svg, .png, .pdf, .html or .dot by the file's
 extension. All three, and ``autograd.drawing.player.animate``, take the options of ``DrawOptions``.
-Node ids are topological indices, so the same graph always gives the same text. The
+Node ids are topological indices, so the same graph always gives the same text. Rendering is
+``autograd.drawing.render``'s job (``dot``, or Graphviz in WebAssembly in the browser); the
 ``graphviz`` package is imported only when a Digraph is asked for.
 """
 
@@ -13,10 +14,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import pathlib
-import re
-import shutil
-import subprocess
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +23,21 @@ from ..files.atomic import atomic_write
 from ..ops import PRIMITIVES
 from ..teach.formulas import edge_formula, node_names, number
 from ..value import Value
+from . import wasm
+from .collapse import Layout, box_outputs
+from .collapse import layout as collapse_layout
+from .render import (
+    DOT_TIMEOUT,
+    UNSAFE,
+    GraphvizNotFound,
+    RenderError,
+    brief,
+    check_renderer,
+    choose_renderer,
+    drawing,
+    run_dot,
+    svg_element,
+)
 
 if TYPE_CHECKING:
     import graphviz
@@ -33,19 +45,9 @@ if TYPE_CHECKING:
 __all__ = ["DOT_TIMEOUT", "DrawOptions", "GraphvizNotFound", "RenderError", "draw", "save",
            "to_dot"]
 
-INSTALL_PACKAGE = "pip install 'edgegrad[viz]'"
-INSTALL_DOT = (
-    "Graphviz's `dot` program renders the drawings and was not found. Install it: "
-    "`apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) or see "
-    "https://graphviz.org/download/. The DOT text needs no program: `to_dot(root)` or "
-    "`save(root, 'graph.dot')`."
-)
 RENDER_FORMATS = (".svg", ".png", ".pdf")
 TEXT_FORMATS = (".dot", ".gv")
-
-DOT_TIMEOUT = 30.0
-"""Seconds Graphviz's ``dot`` may take to render one drawing (or all the frames of a player)
-before it is stopped with a ``RenderError``; ``save`` and ``Player`` take ``timeout=``."""
+PAGE_FORMATS = (".html", ".htm")
 
 MAX_NUMBER_WIDTH = 64
 """The widest number ``fmt`` may write (``fmt=">16400"`` would make every box 16,400 wide)."""
@@ -63,26 +65,6 @@ CONTRIB_COLOR = "#2a7a2a"
 HIGHLIGHT = "#d62728"
 HIGHLIGHT_FILL = "#fde2e2"
 CLUSTER_COLOR = "#9a9a9a"
-
-
-class GraphvizNotFound(RuntimeError):
-    """Rendering needed Graphviz's ``dot`` program and it is not installed."""
-
-
-class RenderError(RuntimeError):
-    """Graphviz's ``dot`` failed or ran out of time; the message says why and how to draw the
-    graph another way."""
-
-
-def _graphviz() -> Any:
-    try:
-        import graphviz
-    except ImportError:
-        raise ImportError(
-            f"drawing a graph needs the graphviz Python package: {INSTALL_PACKAGE} "
-            "(and the Graphviz `dot` program to render it)"
-        ) from None
-    return graphviz
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,9 +117,9 @@ class DrawOptions:
             width = max(len(format(x, self.fmt)) for x in (1 / 3, -1 / 3))
         except (ValueError, TypeError):
             raise ValueError(f"fmt must be a float format spec such as '.4g' or '.3f'; "
-                             f"got {_brief(self.fmt)}") from None
+                             f"got {brief(self.fmt)}") from None
         if width > MAX_NUMBER_WIDTH:
-            raise ValueError(f"fmt {_brief(self.fmt)} writes numbers {width} characters wide; "
+            raise ValueError(f"fmt {brief(self.fmt)} writes numbers {width} characters wide; "
                              f"the limit is {MAX_NUMBER_WIDTH} (try '.4g' or '.6f')")
         if self.title is not None and not isinstance(self.title, str):
             raise TypeError(f"title must be a str or None; got {type(self.title).__name__}")
@@ -207,11 +189,6 @@ def _num(x: Any, fmt: str) -> str:
     return number(x, fmt, minus="-")
 
 
-# What neither XML (dot's HTML-like labels, SVG, the player's page) nor a terminal should get:
-# control characters but tab and newline, lone surrogates, and the two non-characters of XML.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
 def _h(text: object, page: bool = False) -> str:
     """The one escaping function: ``text`` as HTML text for dot's HTML-like labels (or, with
     ``page``, for a web page).
@@ -222,7 +199,7 @@ def _h(text: object, page: bool = False) -> str:
     dot reads ``\\N`` or ``\\G`` in any label as the node's or the graph's name, and a tab
     or a newline is a space (dot would drop it; each statement stays on one line).
     """
-    safe = html.escape(_UNSAFE.sub("\ufffd", str(text)), quote=True)
+    safe = html.escape(UNSAFE.sub("\ufffd", str(text)), quote=True)
     if page:
         return safe
     return safe.replace("\\", "\\\\").replace("\n", " ").replace("\t", " ")
@@ -234,7 +211,7 @@ class _Html(str):
 
 def _quote(text: str) -> str:
     # Only the drawing's own constants (colours, shapes, counts) are quoted strings.
-    return '"' + _UNSAFE.sub("\ufffd", text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + UNSAFE.sub("\ufffd", text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _attrs(**attrs: str | None) -> str:
@@ -264,103 +241,7 @@ def _font(text: str, color: str | None = None, mono: bool = False) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Collapsing groups for big graphs
-
-
-@dataclass
-class _Layout:
-    """Where each node goes: its cluster path, or the collapsed box that hides it."""
-
-    paths: list[tuple[str, ...]]  # per topological id; () = no group
-    box_of: list[int]  # per topological id: index into boxes, or -1 when drawn
-    boxes: list[tuple[str, ...]]  # each collapsed group's path
-    box_sizes: list[int]
-
-
-def _layout(order: list[Value], opts: DrawOptions) -> _Layout:
-    n = len(order)
-    paths: list[tuple[str, ...]] = [()] * n
-    if opts.groups:
-        for i, v in enumerate(order):
-            name = opts.groups.get(v)
-            if name:
-                paths[i] = tuple(part for part in str(name).split("/") if part)
-    layout = _Layout(paths, [-1] * n, [], [])
-    if opts.max_nodes is None or n <= opts.max_nodes:
-        return layout
-    depth = max((len(p) for p in paths), default=0)
-    if depth == 0:
-        warnings.warn(f"the graph has {n} nodes, more than max_nodes={opts.max_nodes}, but no "
-                      "groups to collapse: pass groups= (e.g. model.trace(x).groups)",
-                      stacklevel=3)
-        return layout
-    expanded = {tuple(part for part in e.split("/") if part) for e in opts.expand}
-    around = {e[:k] for e in expanded for k in range(1, len(e) + 1)}
-
-    def key(p: tuple[str, ...], d: int) -> tuple[str, ...] | None:
-        # The group that hides this node when groups collapse at depth d. Expanded groups stay
-        # open, and so do the groups around them: their other members collapse one level finer.
-        if any(p[:len(e)] == e for e in expanded):
-            return None
-        m = d
-        while m <= len(p) and p[:m] in around:
-            m += 1
-        return p[:m] if 0 < m <= len(p) else None
-
-    # Collapse every group at the finest depth first; coarser only if that is still too many.
-    # A group of one or two nodes stays open: a box would hide next to nothing.
-    keys: list[tuple[str, ...] | None] = []
-    sizes: dict[tuple[str, ...], int] = {}
-    for d in range(depth, 0, -1):
-        keys = [key(p, d) for p in paths]
-        sizes = {}
-        for k in keys:
-            if k is not None:
-                sizes[k] = sizes.get(k, 0) + 1
-        sizes = {k: c for k, c in sizes.items() if c >= 3}
-        if n - sum(c - 1 for c in sizes.values()) <= opts.max_nodes:
-            break
-    # Boxes are numbered in natural name order (neuron 2 before neuron 10); dot keeps that
-    # order within a rank.
-    boxes = sorted(sizes, key=_natural)
-    index = {k: j for j, k in enumerate(boxes)}
-    for i, k in enumerate(keys):
-        if k is not None and k in index:
-            layout.box_of[i] = index[k]
-    layout.boxes = boxes
-    layout.box_sizes = [sizes[k] for k in boxes]
-    return layout
-
-
-# ---------------------------------------------------------------------------------------------
 # The DOT text
-
-
-def _natural(path: tuple[str, ...]) -> list[tuple[str, int]]:
-    """Sort key for group paths that puts "neuron 2" before "neuron 10"."""
-    out = []
-    for part in path:
-        head = part.rstrip("0123456789")
-        tail = part[len(head):]
-        out.append((head, int(tail) if tail else -1))
-    return out
-
-
-def _box_outputs(order: list[Value], ids: dict[Value, int], layout: _Layout) -> list[list[int]]:
-    """Per collapsed box, the ids of its nodes used outside it (or the root)."""
-    outs: list[set[int]] = [set() for _ in layout.boxes]
-    if not layout.boxes:
-        return []
-    root_box = layout.box_of[len(order) - 1]
-    if root_box >= 0:
-        outs[root_box].add(len(order) - 1)
-    for i, v in enumerate(order):
-        for p in v.parents:
-            pi = ids[p]
-            b = layout.box_of[pi]
-            if b >= 0 and layout.box_of[i] != b:
-                outs[b].add(pi)
-    return [sorted(o) for o in outs]
 
 
 def _on_path(order: list[Value], ids: dict[Value, int], start: Value) -> set[int]:
@@ -392,7 +273,7 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
     if opts.highlight_path is not None:
         path = _on_path(order, ids, opts.highlight_path)
         hot |= path
-    layout = _layout(order, opts)
+    layout = collapse_layout(order, opts.groups, opts.max_nodes, opts.expand)
     width = frame.width if frame else 0
     names = node_names(root) if opts.show_formula else None
 
@@ -445,7 +326,7 @@ def _lines(root: Value, opts: DrawOptions, frame: _Frame | None = None) -> list[
                 children[key[:-1]].append(key)
         return tree[p]
 
-    outputs = _box_outputs(order, ids, layout)
+    outputs = box_outputs(order, ids, layout)
     for k, key in enumerate(layout.boxes):
         n_hidden = layout.box_sizes[k]
         shown = any(i in hot for i in range(len(order)) if layout.box_of[i] == k)
@@ -590,7 +471,7 @@ def _cluster_lines(tree: dict[tuple[str, ...], list[str]],
     return out
 
 
-def _title(opts: DrawOptions, layout: _Layout, n: int, frame: _Frame | None) -> _Html | None:
+def _title(opts: DrawOptions, layout: Layout, n: int, frame: _Frame | None) -> _Html | None:
     parts = []
     if opts.title:
         parts.append(opts.title)
@@ -624,72 +505,58 @@ def to_dot(root: Value, **options: Any) -> str:
     return _source(_lines(root, DrawOptions.parse("to_dot", options)))
 
 
-def draw(root: Value, **options: Any) -> graphviz.Digraph:
+def draw(root: Value, *, renderer: str | None = None, **options: Any) -> graphviz.Digraph:
     """Draw the graph of ``root``: a box per value (label, data, grad), a small node per op,
     and on each edge parent -> op the local derivative d(node)/d(parent).
 
     ``options`` are keywords, each a field of ``DrawOptions``, where they are documented with
     their defaults (``DrawOptions.names()`` lists them).
 
-    Jupyter renders the result inline; ``.source`` is the DOT text (``to_dot``).
+    Jupyter renders the result inline, by ``renderer`` (one of ``render.RENDERERS``; None: the
+    session's, ``auto`` unless ``render.set_renderer`` changed it): SVG from ``dot``, or in the
+    browser with Graphviz in WebAssembly when ``dot`` is missing. ``.source`` is the DOT text
+    (``to_dot``). Without the graphviz Python package the result is a ``render.Drawing``, which
+    holds the same text and shows the same way.
     """
-    return _digraph(_lines(root, DrawOptions.parse("draw", options)))
-
-
-_drawing_class: Any = None
-
-
-def _digraph(lines: list[str]) -> graphviz.Digraph:
-    global _drawing_class
-    if _drawing_class is None:
-        gv = _graphviz()
-
-        class Drawing(gv.Digraph):  # type: ignore[misc,name-defined]
-            """A graphviz.Digraph that, shown in Jupyter without ``dot``, says how to install
-            it and shows the DOT text instead of a traceback."""
-
-            def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
-                                  **kwargs: Any) -> dict[str, Any]:
-                try:
-                    bundle: dict[str, Any] = super()._repr_mimebundle_(include, exclude,
-                                                                       **kwargs)
-                except gv.ExecutableNotFound:
-                    return {"text/plain": f"{INSTALL_DOT}\n\n{self.source}"}
-                return bundle
-
-        _drawing_class = Drawing
-    graph: graphviz.Digraph = _drawing_class(body=lines)
-    return graph
-
-
-def render(graph: graphviz.Digraph, fmt: str, timeout: float | None = DOT_TIMEOUT) -> bytes:
-    """Render a Digraph to bytes in ``fmt`` ("svg", "png", "pdf") with Graphviz's ``dot``,
-    stopping it after ``timeout`` seconds (None: no limit)."""
-    return _run_dot(graph.source, fmt, timeout, "the drawing")
+    return drawing(_lines(root, DrawOptions.parse("draw", options)), renderer)
 
 
 def save(root: Value, path: str | pathlib.Path, *, timeout: float | None = DOT_TIMEOUT,
-         **options: Any) -> pathlib.Path:
-    """Write the drawing of ``root`` to ``path``: SVG, PNG or PDF by the extension, or the DOT
-    text for .dot/.gv (which needs no Graphviz program). Returns the path written.
+         renderer: str | None = None, **options: Any) -> pathlib.Path:
+    """Write the drawing of ``root`` to ``path``: SVG, PNG or PDF by the extension, the DOT
+    text for .dot/.gv (which needs no Graphviz program), or for .html a page that shows the
+    drawing in any browser, offline. Returns the path written.
 
-    ``options`` are ``draw``'s (``DrawOptions``). ``dot`` is stopped after ``timeout`` seconds
-    (``DOT_TIMEOUT``; None for no limit) with a ``RenderError``; it also raises one when
-    ``dot`` fails. The file is written atomically (``autograd.atomic_write``): any file already
-    at ``path`` stays whole until the new one replaces it."""
+    ``options`` are ``draw``'s (``DrawOptions``). SVG, PNG and PDF need ``dot``, which is stopped
+    after ``timeout`` seconds (``DOT_TIMEOUT``; None for no limit) with a ``RenderError``; it
+    also raises one when ``dot`` fails. The .html page holds the SVG that ``dot`` drew, or,
+    with ``renderer`` "wasm" (or "auto" without ``dot``), the DOT text and Graphviz in
+    WebAssembly (about 1.3 MB) that draws it when the page opens. The file is written
+    atomically (``autograd.atomic_write``): any file already at ``path`` stays whole until the
+    new one replaces it."""
     opts = DrawOptions.parse("save", options)
     out = pathlib.Path(path)
     ext = out.suffix.lower()
+    if renderer is not None:
+        check_renderer(renderer)
     if ext in TEXT_FORMATS:
         atomic_write(out, _source(_lines(root, opts)))
         return out
-    if ext not in RENDER_FORMATS:
-        raise ValueError(f"cannot tell the format of {_brief(str(out))} from its extension; use "
-                         f"one of {', '.join(RENDER_FORMATS + TEXT_FORMATS)}")
+    if ext not in RENDER_FORMATS + PAGE_FORMATS:
+        raise ValueError(f"cannot tell the format of {brief(str(out))} from its extension; use "
+                         f"one of {', '.join(RENDER_FORMATS + PAGE_FORMATS + TEXT_FORMATS)}")
     source = _source(_lines(root, opts))
     n, m = _graph_size(root)
-    atomic_write(out, _run_dot(source, ext[1:], timeout, f"the drawing of {out} ({n} values, "
-                                                          f"{m} edges)"))
+    what = f"the drawing of {out} ({n} values, {m} edges)"
+    if ext in RENDER_FORMATS:
+        atomic_write(out, run_dot(source, ext[1:], timeout, what))
+        return out
+    title = _h(opts.title or f"graph of {node_names(root)[root]}", page=True)
+    if choose_renderer(renderer) == "dot":
+        body = svg_element(run_dot(source, "svg", timeout, what))
+        atomic_write(out, wasm.page(title, body, with_script=False))
+    else:
+        atomic_write(out, wasm.page(title, wasm.drawing_html(source), with_script=True))
     return out
 
 
@@ -697,38 +564,3 @@ def _graph_size(root: Value) -> tuple[int, int]:
     """How many values and edges (parent -> op) the graph of ``root`` has."""
     order = toposort(root)
     return len(order), sum(len(v.parents) for v in order)
-
-
-def _run_dot(source: str, fmt: str, timeout: float | None, what: str) -> bytes:
-    """``source`` rendered by ``dot -T<fmt>``: at most ``timeout`` seconds, and a RenderError
-    that quotes dot's own message when it fails."""
-    exe = shutil.which("dot")
-    if exe is None:
-        raise GraphvizNotFound(INSTALL_DOT)
-    try:
-        done = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        raise GraphvizNotFound(INSTALL_DOT) from None
-    except subprocess.TimeoutExpired:
-        raise RenderError(
-            f"dot took more than {timeout:g} s to lay out {what} and was stopped (a value used "
-            "by many ops, as in a*a*a*..., is slow to lay out). To draw it: collapse parts with "
-            "groups= and max_nodes=, draw a smaller part, allow more time (timeout=, or "
-            "edgegrad draw --timeout), or save it as .dot and run `dot -Tsvg` on it "
-            "yourself") from None
-    if done.returncode < 0:
-        raise RenderError(f"dot was stopped by signal {-done.returncode} while rendering {what} "
-                          "(out of memory?); draw a smaller graph, or save it as .dot")
-    if done.returncode != 0:
-        said = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"dot failed on {what} (exit status {done.returncode}): "
-                          f"{_brief(said, 400, quote=False) or 'it printed no message'}")
-    return done.stdout
-
-
-def _brief(text: str, limit: int = 60, quote: bool = True) -> str:
-    """``text`` for a message: its repr (or itself, without ``quote``, made safe), cut to about
-    ``limit`` characters and saying how much was left out."""
-    shown = repr(text[:limit]) if quote else _UNSAFE.sub("\ufffd", text[:limit])
-    return shown + (f" ... ({len(text) - limit} more characters)" if len(text) > limit else "")

@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import io
 import itertools
-import json
 import pathlib
 from typing import Any
 
@@ -18,28 +17,14 @@ from ..backward import toposort
 from ..files.atomic import atomic_write
 from ..teach.formulas import edge_formula
 from ..value import Value
-from .graph import (
-    DOT_TIMEOUT,
-    DrawOptions,
-    _brief,
-    _digraph,
-    _Frame,
-    _graph_size,
-    _h,
-    _lines,
-    _num,
-    _run_dot,
-    _source,
-)
+from . import wasm
+from .graph import DrawOptions, _Frame, _graph_size, _h, _lines, _num, _source
+from .render import DOT_TIMEOUT, brief, check_renderer, choose_renderer, drawing, run_dot
 from .steps import backward_steps, node_names
 
 __all__ = ["Player", "animate"]
 
 _players = itertools.count()
-
-_SCRIPT_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
-                "\u2029": "\\u2029"}
-"""JSON text made safe inside an HTML <script> element (each escape means the same in JSON)."""
 
 
 class Player:
@@ -48,20 +33,25 @@ class Player:
 
     In Jupyter it shows as a small player (first / previous / play / next, and a slider).
     ``save("backward.html")`` writes it as one offline HTML file, ``save("backward.gif")`` as
-    a GIF (needs Pillow). Frames are rendered with Graphviz's ``dot``, all of them stopped
-    after ``timeout`` seconds (``drawing.graph.DOT_TIMEOUT``; None: no limit); every frame has
-    the same layout. ``draw_options`` are ``draw``'s (``DrawOptions``: rankdir, fmt, groups, ...).
+    a GIF (needs Pillow). Every frame has the same layout. ``renderer`` (one of
+    ``render.RENDERERS``; None: the session's, ``auto`` unless ``render.set_renderer`` changed
+    it) draws the frames of the player in Jupyter and in .html: ``dot`` renders them all at
+    once, stopped after ``timeout`` seconds (``render.DOT_TIMEOUT``; None: no limit), and
+    ``wasm`` leaves them to Graphviz in WebAssembly in the browser, frame by frame as they are
+    shown. A GIF always needs ``dot``. ``draw_options`` are ``draw``'s (``DrawOptions``:
+    rankdir, fmt, groups, ...).
     """
 
     def __init__(self, root: Value, grad: float = 1.0, *, interval_ms: int = 900,
                  max_frames: int = 400, timeout: float | None = DOT_TIMEOUT,
-                 **draw_options: Any) -> None:
+                 renderer: str | None = None, **draw_options: Any) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"Player takes the root Value of a graph; got {type(root).__name__}")
         self.root = root
         self.grad = float(grad)
         self.interval_ms = int(interval_ms)
         self.timeout = timeout
+        self.renderer = None if renderer is None else check_renderer(renderer)
         self.options = DrawOptions.parse("Player", draw_options)
         # One step per edge: counted before any step is made, so a huge graph costs nothing.
         self.size = _graph_size(root)
@@ -126,7 +116,7 @@ class Player:
     def _render_all(self, fmt: str, captions: bool = True) -> list[bytes]:
         # One `dot` process for all frames: it accepts many graphs and writes one output each.
         n, m = self.size
-        out = _run_dot("".join(self.dot_sources(captions)), fmt, self.timeout,
+        out = run_dot("".join(self.dot_sources(captions)), fmt, self.timeout,
                        f"the {len(self.frames)} frames of the backward pass ({n} values, "
                        f"{m} edges)")
         if fmt == "svg":
@@ -154,25 +144,30 @@ class Player:
         return self._render_all("png")
 
     def to_html(self, standalone: bool = False) -> str:
-        """The player as HTML with inline SVG frames and a little JavaScript; ``standalone``
-        gives a whole page that works offline."""
-        frames = self.svg_frames(captions=False)  # the caption is the text line above
+        """The player as HTML with a little JavaScript; ``standalone`` gives a whole page that
+        works offline. With ``dot`` its frames are inline SVG; with ``wasm`` they are DOT text
+        that the page draws with Graphviz in WebAssembly: a standalone page carries the script,
+        a notebook fragment carries it once per session (``autograd.drawing.wasm``)."""
+        use_dot = choose_renderer(self.renderer) == "dot"
         key = hashlib.sha1("".join(self.captions).encode("utf-8", "surrogatepass")).hexdigest()[:8]
         pid = f"edgegrad-player-{key}-{next(_players)}"
-        payload = json.dumps({"frames": frames, "captions": self.captions,
-                              "interval": self.interval_ms})
+        data: dict[str, Any] = {"captions": self.captions, "interval": self.interval_ms}
+        if use_dot:
+            data["frames"] = self.svg_frames(captions=False)  # the caption is the text line above
+            first = data["frames"][0]
+        else:
+            data["dots"] = self.dot_sources(captions=False)
+            first = _h(wasm.WAITING, page=True)
         # Inside <script> the data must neither close it nor open a comment (<!--), whatever a
-        # label says: no < > & in the JSON text at all, and no JavaScript line separators.
-        for char, escaped in _SCRIPT_SAFE.items():
-            payload = payload.replace(char, escaped)
-        body = _PLAYER.format(pid=pid, first=frames[0], caption=_h(self.captions[0], page=True),
-                              last=len(frames) - 1, count=len(frames), payload=payload,
+        # label says: wasm.script_json writes no < > & at all, and no JavaScript line separators.
+        body = _PLAYER.format(pid=pid, first=first, caption=_h(self.captions[0], page=True),
+                              last=len(self.frames) - 1, count=len(self.frames),
+                              payload=wasm.script_json(data), when_ready=wasm.WHEN_READY,
                               **_ICONS)
         if not standalone:
-            return body
+            return body if use_dot else wasm.notebook_loader() + body
         title = _h(f"backward pass of {node_names(self.root)[self.root]}", page=True)
-        return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-                f"</head>\n<body>\n{body}\n</body></html>\n")
+        return wasm.page(title, body, with_script=not use_dot)
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -210,12 +205,12 @@ class Player:
             return self.save_html(path)
         if ext == ".gif":
             return self.save_gif(path)
-        raise ValueError(f"cannot tell the animation format of {_brief(str(path))}; "
+        raise ValueError(f"cannot tell the animation format of {brief(str(path))}; "
                          "use .html (a player that works offline) or .gif")
 
     def draw(self, frame: int) -> Any:
         """Frame number ``frame`` as a graphviz.Digraph."""
-        return _digraph(_lines(self.root, self.options, self.frames[frame]))
+        return drawing(_lines(self.root, self.options, self.frames[frame]), self.renderer)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -279,10 +274,18 @@ _PLAYER = """<style>#{pid} .eg-frame svg {{ max-width: 100%; height: auto; }}
   var playButton = root.querySelector('[data-go="play"]');
   var playLabel = playButton.querySelector(".eg-play");
   var pauseLabel = playButton.querySelector(".eg-pause");
-  var n = data.frames.length, k = 0, timer = null;
+  var n = data.captions.length, k = 0, timer = null;
+  // Frames are SVG (drawn by dot), or DOT text drawn here by Graphviz in WebAssembly when
+  // first shown, once the renderer has started.
+  var svgs = data.frames || [], viz = null;
+  function svg(i) {{
+    if (svgs[i] === undefined && viz) svgs[i] = viz.renderSVGElement(data.dots[i]).outerHTML;
+    return svgs[i];
+  }}
   function show(i) {{
     k = Math.max(0, Math.min(n - 1, i));
-    frame.innerHTML = data.frames[k];
+    var drawn = svg(k);
+    if (drawn !== undefined) frame.innerHTML = drawn;
     caption.textContent = data.captions[k];
     count.textContent = (k + 1) + " / " + n;
     slider.value = k;
@@ -315,5 +318,9 @@ _PLAYER = """<style>#{pid} .eg-frame svg {{ max-width: 100%; height: auto; }}
     show(go === "first" ? 0 : go === "prev" ? k - 1 : k + 1);
   }});
   slider.addEventListener("input", function () {{ stop(); show(parseInt(slider.value, 10)); }});
+  if (data.dots) {{
+    ({when_ready})(function (v) {{ viz = v; show(k); }},
+                   function (message) {{ frame.textContent = message; }});
+  }}
 }})();
 </script>"""

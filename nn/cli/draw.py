@@ -1,7 +1,12 @@
 """``edgegrad draw``: draw the graph of an expression, its gradients and its backward pass.
 
     edgegrad draw "c*(a+2*b)" a=3 b=1 c=-2 -o graph.svg
+    edgegrad draw "c*(a+2*b)" a=3 b=1 c=-2 -o graph.html
     edgegrad draw "tanh(w*x + b)" w=-3 x=2 b=6.88 --steps -o backward.html
+
+An .html file is one page that draws itself in any browser, offline: the drawing, or with
+--steps the step-through player. It holds what ``dot`` drew, or, without ``dot`` (or with
+--renderer wasm), the DOT text and Graphviz in WebAssembly to draw it in the browser.
 """
 
 from __future__ import annotations
@@ -14,22 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from autograd import Value, atomic_write, toposort
-from autograd.drawing.graph import (
-    DOT_TIMEOUT,
-    DrawOptions,
-    GraphvizNotFound,
-    RenderError,
-    save,
-    to_dot,
-)
+from autograd.drawing.graph import DrawOptions, save, to_dot
+from autograd.drawing.render import DOT_TIMEOUT, RENDERERS, GraphvizNotFound, RenderError
 from autograd.drawing.steps import format_trace
+from autograd.drawing.wasm import ScriptNotFound
 from autograd.teach.expr import FUNCTIONS, ExpressionError, parse
 
 from .messages import emit, error
 
 DRAWING_FORMATS = (".svg", ".png", ".pdf", ".dot", ".gv")
 TEXT_FORMATS = (".dot", ".gv")
-ANIMATION_FORMATS = (".html", ".htm", ".gif")
+PAGE_FORMATS = (".html", ".htm")
+"""A drawing, or with --steps the player: one page that draws itself in a browser."""
+ANIMATION_FORMATS = (".gif",)
 
 MAX_VALUES = 300
 """The most values (boxes) of a graph ``edgegrad draw`` renders; DOT text has no limit."""
@@ -44,8 +46,9 @@ def add_parser(subparsers: Any) -> None:
         "draw", help="draw an expression's computation graph and its gradients",
         description="Build the graph of an arithmetic expression, run backward, and print the "
         "value and the gradient with respect to every variable. -o writes the drawing "
-        "(.svg, .png, .pdf, or .dot text, which needs no Graphviz) or the step-by-step "
-        "animation of the backward pass (.html player that works offline, or .gif). "
+        "(.svg, .png, .pdf, .dot text, which needs no Graphviz, or an .html page that draws "
+        "itself in any browser, offline) or the step-by-step animation of the backward pass "
+        "(.gif, or .html with --steps: a player that works offline). "
         "The expression may use numbers, variables, + - * / **, unary minus and the "
         f"functions {', '.join(FUNCTIONS)}. "
         "Quote it for the shell; an expression starting with '-' goes after '--'.",
@@ -54,10 +57,15 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
                    help="a value for each variable, e.g. a=3 b=1 c=-2")
     p.add_argument("-o", "--out", type=Path, metavar="PATH",
-                   help="write the drawing (.svg .png .pdf .dot) or the backward animation "
-                   "(.html .gif) here")
+                   help="write the drawing (.svg .png .pdf .dot .html) or the backward "
+                   "animation (.gif, or .html with --steps) here")
     p.add_argument("--steps", action="store_true",
-                   help="print the backward pass one chain-rule step per line")
+                   help="print the backward pass one chain-rule step per line; with "
+                   "-o X.html, write the step-through player instead of the drawing")
+    p.add_argument("--renderer", choices=RENDERERS, default="auto",
+                   help="what draws an .html page: dot (Graphviz's program, now), wasm "
+                   "(Graphviz in WebAssembly, in the browser) or auto: dot when installed, "
+                   "else wasm (default auto). .svg .png .pdf .gif always need dot")
     p.add_argument("--dot", action="store_true", help="print only the DOT text to stdout")
     p.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
                    help="left to right or top to bottom (default LR)")
@@ -143,20 +151,21 @@ def run(args: argparse.Namespace) -> int:
         emit(format_trace(root, fmt=fmt).rstrip("\n"), limit=None)
     if args.out is not None:
         edges = sum(len(v.parents) for v in order)
-        return _write(root, args.out, options, args.no_grad, (len(order), edges), args.timeout)
+        return _write(root, args.out, options, args, (len(order), edges))
     if not args.steps:
         emit("(-o graph.svg draws it; --steps shows backward step by step)", sys.stderr)
     return 0
 
 
-def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool,
-           size: tuple[int, int], timeout: float) -> int:
+def _write(root: Any, out: Path, options: dict[str, Any], args: argparse.Namespace,
+           size: tuple[int, int]) -> int:
     ext = out.suffix.lower()
-    if ext not in DRAWING_FORMATS + ANIMATION_FORMATS:
-        error("draw", f"cannot tell the format of {str(out)!r}; use one of "
-                      f"{', '.join(DRAWING_FORMATS + ANIMATION_FORMATS)}")
+    formats = DRAWING_FORMATS + PAGE_FORMATS + ANIMATION_FORMATS
+    if ext not in formats:
+        error("draw", f"cannot tell the format of {str(out)!r}; use one of {', '.join(formats)}")
         return 2
-    if ext in ANIMATION_FORMATS and no_grad:
+    animate = ext in ANIMATION_FORMATS or (ext in PAGE_FORMATS and args.steps)
+    if animate and args.no_grad:
         error("draw", "an animation of the backward pass needs gradients; drop --no-grad")
         return 2
     if out.parent and not out.parent.exists():
@@ -170,15 +179,16 @@ def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool,
                       "`dot -Tsvg`, or draw it from Python with groups= and max_nodes= to "
                       "collapse parts of it")
         return 2
+    timeout, renderer = args.timeout, args.renderer
     try:
-        if ext in ANIMATION_FORMATS:
+        if animate:
             # Only an animation needs the player, a page of JavaScript and its frames.
             from autograd.drawing.player import Player
 
-            Player(root, rankdir=options["rankdir"], fmt=options["fmt"],
-                   timeout=timeout).save(out)
+            Player(root, rankdir=options["rankdir"], fmt=options["fmt"], timeout=timeout,
+                   renderer=renderer).save(out)
         else:
-            save(root, out, timeout=timeout, **options)
+            save(root, out, timeout=timeout, renderer=renderer, **options)
     except GraphvizNotFound as e:
         fallback = out.with_suffix(".dot")
         if fallback.exists():
@@ -188,7 +198,7 @@ def _write(root: Any, out: Path, options: dict[str, Any], no_grad: bool,
         atomic_write(fallback, to_dot(root, **options))
         error("draw", f"{e}\nWrote the DOT text to {fallback} instead.")
         return 1
-    except (ImportError, ValueError, OSError, RenderError) as e:
+    except (ImportError, ValueError, OSError, RenderError, ScriptNotFound) as e:
         error("draw", str(e))
         return 1
     emit(f"wrote {out}")

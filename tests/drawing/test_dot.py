@@ -296,7 +296,7 @@ def test_unknown_option_is_named():
 
 
 def test_jupyter_display_without_dot_shows_how_to_install_and_the_text(tmp_path, monkeypatch):
-    graph = draw(example()[-1])
+    graph = draw(example()[-1], renderer="dot")  # auto would draw in the browser instead
     monkeypatch.setenv("PATH", str(tmp_path))
     bundle = graph._repr_mimebundle_()
     assert list(bundle) == ["text/plain"]

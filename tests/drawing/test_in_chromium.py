@@ -16,8 +16,6 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,43 +33,9 @@ from autograd.teach.expr import parse
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-MAC_CHROME = "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"
-# Headless, and quiet on a machine without a network: no sync, updates or background fetches.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
 # The players' own pace; the pages run on Playwright's fake clock, so playing costs no time.
 INTERVAL_MS = inspect.signature(Player).parameters["interval_ms"].default
 BUTTONS = ("first", "prev", "play", "next")
-
-
-def find_chromium() -> str | None:
-    """``EDGEGRAD_CHROMIUM``, else the first Chromium or Chrome found on PATH (or macOS's)."""
-    named = os.environ.get("EDGEGRAD_CHROMIUM")
-    if named:
-        return named
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return MAC_CHROME if os.path.exists(MAC_CHROME) else None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("no Chromium found (looked for EDGEGRAD_CHROMIUM, "
-                    f"{', '.join(CHROMIUM_NAMES)}): install it with apt-get install chromium, "
-                    "or run `make test`, which does")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, headless=True,
-                                      args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -331,7 +295,7 @@ def test_player_written_by_edgegrad_draw(page: Any, tmp_path: Path,
     expression, values = "tanh(w*x + b) * w", {"w": -3.0, "x": 2.0, "b": 6.88}
     out = tmp_path / "backward.html"
     done = subprocess.run([sys.executable, "-m", "nn", "draw", expression,
-                           *(f"{k}={v}" for k, v in values.items()), "-o", str(out)],
+                           *(f"{k}={v}" for k, v in values.items()), "--steps", "-o", str(out)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     root = parse(expression, values)

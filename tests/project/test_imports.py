@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 AUTOGRAD_PUBLIC = {"autograd", "autograd.teach.expr", "autograd.drawing.player",
                    "autograd.drawing.steps", "autograd.compiled.tape", "autograd.drawing.graph",
+                   "autograd.drawing.render", "autograd.drawing.wasm",
                    "autograd.teach.explain", "autograd.teach.formulas",
                    "autograd.teach.handcheck", "autograd.teach.worksheet"}
 HEAVY = ("numpy", "graphviz", "matplotlib", "tqdm", "PIL", "IPython", "torch", "hypothesis")

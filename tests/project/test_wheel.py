@@ -87,6 +87,42 @@ def the_other_commands(bindir: Path, cwd: Path) -> None:
     assert dot.read_text(encoding="utf-8").startswith("digraph")
 
 
+DRAW_IN_JUPYTER = """
+from autograd import Value, draw
+from autograd.drawing import wasm
+a, b = Value(3.0, label="a"), Value(-2.0, label="b")
+L = a * b
+L.backward()
+print(sorted(draw(L)._repr_mimebundle_()))
+print(wasm.script_path())
+"""
+
+
+def test_the_wheel_alone_draws_without_dot(env: Path, wheel: Path, tmp_path: Path) -> None:
+    """No extras, no ``dot`` on PATH: Jupyter gets a drawing for the browser, and ``edgegrad
+    draw -o graph.html`` writes a page that draws itself, with the script the wheel carries
+    (the very file of node_modules/), not one from the source tree."""
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        carried = archive.read("autograd/drawing/viz-global.js")
+    assert carried == (ROOT / "node_modules/@viz-js/viz/dist/viz-global.js").read_bytes()
+    python = env / ("python.exe" if os.name == "nt" else "python")
+    no_dot = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    no_dot["PATH"] = str(env)  # the environment's own commands, nothing else
+    done = subprocess.run([str(python), "-c", DRAW_IN_JUPYTER], capture_output=True,
+                          text=True, cwd=tmp_path, env=no_dot, timeout=120)
+    assert done.returncode == 0, done.stderr
+    mimetypes, where = done.stdout.splitlines()[:2]
+    assert mimetypes == "['text/html']"
+    assert Path(where).parent.parent.parent != ROOT and Path(where).is_file(), where
+    page = tmp_path / "graph.html"
+    done = subprocess.run([str(env / "edgegrad"), "draw", "a*b", "a=3", "b=-2", "-o", str(page)],
+                          capture_output=True, text=True, cwd=tmp_path, env=no_dot, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert page.read_text(encoding="utf-8").count(carried.decode("utf-8")) == 1
+
+
 def test_wheel_without_extras_then_with_all(env: Path, wheel: Path, tmp_path: Path) -> None:
     python = env / ("python.exe" if os.name == "nt" else "python")
     imported = run(python, "-c", "import autograd, nn, sys; print(autograd.ENGINE); "
