@@ -22,6 +22,12 @@ $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[all,test,docs]'
 	touch $@
 
+# The browser assets (Pyodide, Graphviz in WebAssembly, MathJax), pinned by package-lock.json;
+# the docs site copies them into its pages.
+node_modules: package.json package-lock.json
+	npm ci
+	touch $@
+
 # Graphviz's `dot` renders the drawings: install it through apt when it is missing.
 dot:
 	@command -v dot >/dev/null 2>&1 || { \
@@ -54,16 +60,16 @@ demo: $(STAMP) dot
 	$(BIN)/python -m nn train --dataset moons --samples 100 --noise 0.1 --hidden 16,16 \
 	  --loss hinge --l2 1e-4 --optimizer sgd --lr 1.0 --lr-end 0.1 --epochs 100 --seed 1 --out $(OUT)
 
-test: $(DOCS_STAMP) dot chromium
+test: $(DOCS_STAMP) node_modules dot chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests --nbmake notebooks
 
 # The documentation site: built into site/ (--strict: a broken link, a missing page or a name in
 # __all__ without a docstring fails the build), or served with live reload on localhost:8000.
 # (NO_MKDOCS_2_WARNING silences a banner that Material for MkDocs prints on every build.)
-docs: $(DOCS_STAMP)
+docs: $(DOCS_STAMP) node_modules
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-docs-serve: $(DOCS_STAMP)
+docs-serve: $(DOCS_STAMP) node_modules
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 # The sdist and the wheel, into dist/, checked by twine.
@@ -95,4 +101,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/higher_order.py
 
 clean:
-	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info
+	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info node_modules
