@@ -17,11 +17,11 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from autograd import Value, check_by_hand, no_grad, reverse_order, toposort, to_dot
+from autograd import Value, check_by_hand, no_grad, reverse_order, to_dot, toposort
 from autograd.drawing.player import Player
 from autograd.teach.expr import ExpressionError, parse
 from autograd.teach.formulas import edge_formula, node_names, number, partial
@@ -172,6 +172,7 @@ class Graph:
         if len(self.order) > MAX_DRAWN:
             self.options = {"groups": _groups(self.root, self.names), "max_nodes": MAX_DRAWN}
         self._player: Player | None = None
+        self._frames: list[str] = []
 
     def notice(self) -> str:
         """What the drawing leaves out, or an empty text."""
@@ -195,7 +196,7 @@ class Graph:
         """Everything the page shows at once, as JSON-ready data."""
         edges = []
         for node in self.order:
-            for i, parent in enumerate(node.parents):
+            for i in range(len(node.parents)):
                 f = edge_formula(node, i, self.names)
                 edges.append({"symbol": f.symbol, "formula": f.formula,
                               "value": number(f.value), "text": f.text()})
@@ -221,12 +222,13 @@ class Graph:
     def frame(self, k: int) -> dict[str, Any]:
         """Frame ``k`` of the backward pass: its DOT text, its caption and where it is."""
         player = self.player()
-        n = len(player.frames)
+        if not self._frames:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # as in dot(): nothing to collapse
+                self._frames = player.dot_sources(captions=False)
+        n = len(self._frames)
         k = max(0, min(n - 1, int(k)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            dot = player.dot_sources(captions=False)[k] if n else ""
-        return {"index": k, "count": n, "caption": player.captions[k], "dot": dot}
+        return {"index": k, "count": n, "caption": player.captions[k], "dot": self._frames[k]}
 
     def questions(self) -> list[dict[str, str]]:
         """The numbers a learner can work out by hand, each with the key ``check_by_hand``
@@ -402,7 +404,9 @@ def read_query_json(query: str) -> str:
 def time_call(name: str, args_json: str) -> str:
     """How long ``name(*args)`` of this module takes here, in milliseconds (for the
     benchmark, which runs the same call in CPython)."""
-    fn = {"build": build, "train_start": train_start, "train_epoch": train_epoch}[name]
+    calls: dict[str, Callable[..., str]] = {"build": build, "train_start": train_start,
+                                            "train_epoch": train_epoch}
+    fn = calls[name]
     args = json.loads(args_json)
     t0 = time.perf_counter()
     reply = json.loads(fn(*args))

@@ -69,7 +69,7 @@ const calls = {
   async train_epoch(args) {
     return JSON.parse(glue.train_epoch(args.draw));
   },
-  // For benchmarks/playground.py: Python's own clock around one call, in milliseconds.
+  // For benchmarks/playground_speed.py: Python's own clock around one call, in milliseconds.
   async time(args) {
     return JSON.parse(glue.time_call(args.name, JSON.stringify(args.args || [])));
   },

@@ -14,7 +14,6 @@ import functools
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,7 +54,8 @@ def server(docs_build: Any) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     executable = find_chromium()
     if executable is None:
-        pytest.skip(f"no Chromium found (looked for EDGEGRAD_CHROMIUM, {', '.join(CHROMIUM_NAMES)})")
+        pytest.skip("no Chromium found (looked for EDGEGRAD_CHROMIUM, "
+                    f"{', '.join(CHROMIUM_NAMES)}): apt-get install chromium, or `make test`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
