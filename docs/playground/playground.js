@@ -322,6 +322,12 @@
   // ------------------------------------------------------------------------------------------
 
   async function main() {
+    if (location.protocol === "file:") {
+      // Browsers start no worker for a page opened as a file.
+      text($("pg-status"), "The playground runs only when the site is served over http: " +
+           "`make docs-serve`, or `python -m http.server` in the built site's folder.");
+      return;
+    }
     $("pg-draw").addEventListener("click", draw);
     $("pg-form").addEventListener("submit", (e) => { e.preventDefault(); draw(); });
     $("pg-stop").addEventListener("click", stopEngine);
