@@ -95,10 +95,11 @@ generate:
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(DOCS_STAMP) node_modules
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/higher_order.py
+	$(BIN)/python benchmarks/playground_speed.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info node_modules
