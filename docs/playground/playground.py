@@ -126,24 +126,51 @@ def read_values(text: str) -> dict[str, float]:
 # The graph
 
 
-def _groups(root: Value, names: Mapping[Value, str]) -> dict[Value, str]:
-    """Each node's chain of enclosing sub-expressions, as ``to_dot``'s groups: collapsing a
-    group hides one sub-expression. A leaf stays with the sub-expression that uses it first."""
+def _groups(root: Value, names: Mapping[Value, str], most: int) -> dict[Value, str]:
+    """``to_dot``'s groups that leave at most ``most`` boxes drawn: the graph's largest
+    sub-expressions of at most S values each, with S as small as that allows. Each group is a
+    sub-expression whose consumer is bigger than S; a shared node goes with the first."""
+    order = toposort(root)
+    below: dict[Value, set[Value]] = {}  # every node a node is computed from, itself included
+    for v in order:
+        below[v] = {v}.union(*(below[p] for p in v.parents))
+    size = {v: len(below[v]) for v in order}
+
+    def grouping(limit: int) -> dict[Value, Value]:
+        top: dict[Value, Value] = {}  # node -> the sub-expression it is drawn in
+        for node in reverse_order(root):  # every consumer comes before its operands
+            for p in node.parents:
+                if p in top:
+                    continue
+                if node in top:
+                    top[p] = top[node]
+                elif size[p] <= limit and p.parents:
+                    top[p] = p
+        return top
+
+    def drawn(top: dict[Value, Value]) -> int:
+        members: dict[Value, int] = {}
+        for head in top.values():
+            members[head] = members.get(head, 0) + 1
+        # a group of one or two stays open (to_dot's rule), so its nodes are drawn
+        return (len(order) - len(top) + sum(1 if c >= 3 else c for c in members.values()))
+
+    # Bigger sub-expressions hide more: the smallest S that fits, by bisection.
+    lo, hi = 3, len(order)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if drawn(grouping(mid)) <= most:
+            hi = mid
+        else:
+            lo = mid + 1
+    top = grouping(lo)
     seen: dict[str, int] = {}
-    paths: dict[Value, tuple[str, ...]] = {root: ()}
-    for node in reverse_order(root):  # every consumer comes before its operands
-        for p in node.parents:
-            if p in paths:
-                continue
-            if not p.parents:
-                paths[p] = paths[node]
-                continue
-            name = names[p].replace("/", "\u2215")  # "/" would nest groups
-            seen[name] = seen.get(name, 0) + 1
-            if seen[name] > 1:
-                name = f"{name} ({seen[name]})"
-            paths[p] = (*paths[node], name)
-    return {v: "/".join(p) for v, p in paths.items() if p}
+    label: dict[Value, str] = {}
+    for head in dict.fromkeys(top.values()):
+        name = names[head].replace("/", "\u2215")  # "/" would nest groups
+        seen[name] = seen.get(name, 0) + 1
+        label[head] = name if seen[name] == 1 else f"{name} ({seen[name]})"
+    return {v: label[head] for v, head in top.items()}
 
 
 class Graph:
@@ -170,7 +197,8 @@ class Graph:
         self.names = node_names(self.root)
         self.options: dict[str, Any] = {}
         if len(self.order) > MAX_DRAWN:
-            self.options = {"groups": _groups(self.root, self.names), "max_nodes": MAX_DRAWN}
+            self.options = {"groups": _groups(self.root, self.names, MAX_DRAWN),
+                            "max_nodes": MAX_DRAWN}
         self._player: Player | None = None
         self._frames: list[str] = []
 

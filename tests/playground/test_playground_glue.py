@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -112,11 +113,34 @@ def test_a_big_graph_is_collapsed_with_a_notice() -> None:
     r = build(" + ".join(terms), values)
     assert r["ok"] and r["nodes"] > pg.MAX_DRAWN
     assert "collapsed" in r["notice"]
-    assert "groups collapsed" in r["dot"]
+    assert drawn_boxes(r["dot"]) <= pg.MAX_DRAWN
     assert number(r["value"]) == pytest.approx(sum(math.tanh(i / 10) for i in range(20)),
                                                rel=1e-3)  # shown with 4 digits
     small = build("a*b", "a=1 b=2")
     assert small["notice"] == "" and "collapsed" not in small["dot"]
+
+
+def drawn_boxes(dot: str) -> int:
+    """The values a collapsed drawing still shows, from its title: n - hidden + boxes."""
+    found = re.search(r"(\d+) groups? collapsed: (\d+) of (\d+) nodes hidden", dot)
+    assert found, "the drawing says nothing collapsed"
+    boxes, hidden, n = (int(x) for x in found.groups())
+    return n - hidden + boxes
+
+
+@pytest.mark.parametrize("expression, values", [
+    ("a" + "*a" * 250, "a=1.001"),  # a chain: one box hides most of it
+    ("+".join(f"(a*{i}+b)" for i in range(40)), "a=1 b=2"),  # many small terms
+    ("tanh(" * 100 + "a" + ")" * 100, "a=0.5"),  # nested calls
+    (" + ".join(f"exp(x{i})*exp(-x{i})" for i in range(12)),
+     " ".join(f"x{i}={i}" for i in range(12))),
+])
+def test_every_big_shape_fits_the_drawing(expression: str, values: str) -> None:
+    r = build(expression, values)
+    assert r["ok"] and r["nodes"] > pg.MAX_DRAWN
+    assert drawn_boxes(r["dot"]) <= pg.MAX_DRAWN
+    root = parse(expression, {k: float(x) for k, x in (v.split("=") for v in values.split())})
+    assert r["value"] == f"{root.data:.4g}".replace("-", "\u2212")
 
 
 def test_steps_follow_backward_edge_by_edge() -> None:
