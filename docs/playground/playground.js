@@ -358,6 +358,9 @@
       const start = await engine.call("query", { query: location.search });
       $("pg-expr").value = start.expression;
       $("pg-values").value = start.values;
+      const same = info.examples.examples.find((x) =>
+        x.expression === start.expression && x.values === start.values);
+      if (same) picker.value = same.title;
     } catch (err) {
       working(false);
       internal(err);

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from drawing.test_in_chromium import CHROMIUM_ARGS, CHROMIUM_NAMES, expected_frames, find_chromium
+from graphs import karpathy
 
 from autograd.drawing.graph import HIGHLIGHT
 from autograd.teach.expr import ExpressionError, parse
@@ -143,6 +144,22 @@ def test_opens_on_jurafskys_graph(tab: Tab) -> None:
     assert tab.page.locator("#pg-graph svg g.node").count() > 0
     assert "Ready" in tab.text("#pg-status")
     assert tab.page.evaluate("location.search") == "?expr=c*(a%2B2*b)&a=3&b=1&c=-2"
+    assert tab.page.input_value("#pg-example") == "Jurafsky & Martin: L = c·(a + 2b)"
+
+
+def test_picking_a_textbook_example_draws_it(tab: Tab) -> None:
+    a, b, c, f, _, _, L = karpathy()  # built by hand, not by the parser
+    L.backward()
+    tab.page.select_option("#pg-example", "Karpathy: L = (a·b + c)·f")
+    tab.page.wait_for_function("document.querySelector('#pg-value').textContent"
+                               ".startsWith('(a*b + c)*f')")
+    tab.page.wait_for_function("!document.querySelector('#pg-draw').disabled")
+    assert tab.text("#pg-value") == f"(a*b + c)*f = {L.data:g}".replace("-", "\u2212")
+    assert tab.grads() == {"a": a.grad, "b": b.grad, "c": c.grad, "f": f.grad}
+    tab.page.select_option("#pg-example", "Jurafsky & Martin: L = c·(a + 2b)")
+    tab.page.wait_for_function("document.querySelector('#pg-value').textContent"
+                               ".startsWith('c*(a+2*b)')")
+    tab.page.wait_for_function("!document.querySelector('#pg-draw').disabled")
 
 
 def test_a_step_advances_the_highlighted_edge(tab: Tab) -> None:
