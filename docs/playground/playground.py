@@ -17,7 +17,7 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -498,6 +498,6 @@ def train_epoch(draw: bool = True) -> str:
     return _reply(make)
 
 
-__all__: Sequence[str] = ["EXAMPLES", "Graph", "InputError", "Training", "build", "check",
-                          "examples", "frame", "read_query", "read_values", "share_query",
-                          "split_values", "train_epoch", "train_start"]
+__all__ = ["EXAMPLES", "Graph", "InputError", "Training", "build", "check", "examples", "frame",
+           "read_query", "read_query_json", "read_values", "share_query", "split_values",
+           "time_call", "train_epoch", "train_start"]
