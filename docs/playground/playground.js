@@ -27,9 +27,14 @@
         for (const call of this.pending.values()) call.reject(new Error(e.message));
         this.pending.clear();
       };
-      this.ready = this.call("init");
+      this.ready = this.post("init");
     }
+    // A call waits for the worker to be ready: a Draw pressed while Python still loads runs
+    // once it has loaded.
     call(type, args) {
+      return this.ready.then(() => this.post(type, args));
+    }
+    post(type, args) {
       return new Promise((resolve, reject) => {
         const id = this.next++;
         this.pending.set(id, { resolve, reject });

@@ -230,6 +230,22 @@ def test_training_runs_and_stop_stops_it(tab: Tab) -> None:
     assert tab.grads() == {"a": 5.0, "b": 2.0}
 
 
+def test_stop_restarts_the_worker_and_the_page_draws_again(tab: Tab) -> None:
+    tab.page.fill("#pg-expr", "a" + "*a" * 250)  # 251 values: collapsed, a long layout
+    tab.page.fill("#pg-values", "a=1.001")
+    # Draw, then Stop in the same task: the drawing cannot have finished in between.
+    tab.page.evaluate("""() => {
+        document.querySelector('#pg-draw').click();
+        document.querySelector('#pg-stop').click();
+    }""")
+    assert tab.text("#pg-error").startswith("Stopped. The Python worker was restarted")
+    tab.page.wait_for_function("document.querySelector('#pg-status').textContent"
+                               ".startsWith('Ready')", timeout=READY_S * 1000)
+    tab.draw("c*(a+2*b)", "a=3 b=1 c=-2")
+    assert not tab.page.locator("#pg-error").is_visible()
+    assert tab.grads() == {"a": -2.0, "b": -4.0, "c": 5.0}
+
+
 def test_a_shared_address_draws_its_expression(browser: Any, server: str) -> None:
     values = {"x": 2.0, "w": -3.0, "b": 6.88}
     query = "?expr=tanh(x*w%2Bb)&x=2&w=-3&b=6.88"
