@@ -15,6 +15,7 @@
       this.worker = new Worker(here + "worker.js", { type: "module" });
       this.pending = new Map();
       this.next = 1;
+      this.stopped = false;
       this.worker.onmessage = (e) => {
         const call = this.pending.get(e.data.id);
         if (!call) return;
@@ -35,6 +36,7 @@
       return this.ready.then(() => this.post(type, args));
     }
     post(type, args) {
+      if (this.stopped) return Promise.reject(new Stopped("stopped"));
       return new Promise((resolve, reject) => {
         const id = this.next++;
         this.pending.set(id, { resolve, reject });
@@ -42,6 +44,7 @@
       });
     }
     terminate() {
+      this.stopped = true;  // a call still waiting for `ready` is refused, not lost
       this.worker.terminate();
       for (const call of this.pending.values()) call.reject(new Stopped("stopped"));
       this.pending.clear();
