@@ -22,8 +22,9 @@ $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[all,test,docs]'
 	touch $@
 
-# The browser assets (package.json, pinned by package-lock.json): Graphviz in WebAssembly, which
-# the wheel carries and a source checkout reads here, and MathJax, which the docs site serves.
+# The browser assets (package.json, pinned by package-lock.json): Pyodide, which runs the
+# playground of the docs site; Graphviz in WebAssembly, which the wheel carries and a source
+# checkout reads here; MathJax, which the docs site serves.
 # `npm ci` installs exactly the locked versions; reinstalled when the lock file changes.
 node_modules: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
@@ -101,10 +102,11 @@ generate:
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(DOCS_STAMP) node_modules
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/higher_order.py
+	$(BIN)/python benchmarks/playground_speed.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info node_modules
