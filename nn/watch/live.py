@@ -43,16 +43,18 @@ def in_notebook() -> bool:
 
 def _ipython_show() -> Callable[[bytes], None]:
     """A function that shows PNG bytes in one notebook output, replacing what it showed."""
-    from IPython.display import Image, display
+    import IPython.display
 
+    # Reached through Any: IPython ships no type hints.
+    ipd: Any = IPython.display
     handle: Any = None
 
     def show(data: bytes) -> None:
         nonlocal handle
         if handle is None:
-            handle = display(Image(data=data, format="png"), display_id=True)
+            handle = ipd.display(ipd.Image(data=data, format="png"), display_id=True)
         else:
-            handle.update(Image(data=data, format="png"))
+            handle.update(ipd.Image(data=data, format="png"))
     return show
 
 
