@@ -33,7 +33,7 @@ from .graph import (
 )
 from .steps import backward_steps, node_names
 
-__all__ = ["Player", "animate"]
+__all__ = ["Player", "animate", "player_html", "write_gif"]
 
 _players = itertools.count()
 
@@ -157,22 +157,8 @@ class Player:
         """The player as HTML with inline SVG frames and a little JavaScript; ``standalone``
         gives a whole page that works offline."""
         frames = self.svg_frames(captions=False)  # the caption is the text line above
-        key = hashlib.sha1("".join(self.captions).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        pid = f"edgegrad-player-{key}-{next(_players)}"
-        payload = json.dumps({"frames": frames, "captions": self.captions,
-                              "interval": self.interval_ms})
-        # Inside <script> the data must neither close it nor open a comment (<!--), whatever a
-        # label says: no < > & in the JSON text at all, and no JavaScript line separators.
-        for char, escaped in _SCRIPT_SAFE.items():
-            payload = payload.replace(char, escaped)
-        body = _PLAYER.format(pid=pid, first=frames[0], caption=_h(self.captions[0], page=True),
-                              last=len(frames) - 1, count=len(frames), payload=payload,
-                              **_ICONS)
-        if not standalone:
-            return body
-        title = _h(f"backward pass of {node_names(self.root)[self.root]}", page=True)
-        return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-                f"</head>\n<body>\n{body}\n</body></html>\n")
+        title = f"backward pass of {node_names(self.root)[self.root]}" if standalone else None
+        return player_html(frames, self.captions, self.interval_ms, title=title)
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -183,25 +169,8 @@ class Player:
 
     def save_gif(self, path: str | pathlib.Path, duration_ms: int | None = None) -> pathlib.Path:
         """Write the frames as a looping GIF (needs Pillow); the last frame stays longer."""
-        try:
-            from PIL import Image
-        except ImportError:
-            raise ImportError("writing a GIF needs Pillow: pip install pillow "
-                              "(or save the player as .html)") from None
-        images = [Image.open(io.BytesIO(png)).convert("RGB") for png in self.png_frames()]
-        w = max(im.width for im in images)
-        h = max(im.height for im in images)
-        padded = []
-        for im in images:
-            canvas = Image.new("RGB", (w, h), "white")
-            canvas.paste(im, (0, 0))
-            padded.append(canvas)
-        step = duration_ms or self.interval_ms
-        durations = [step] * (len(padded) - 1) + [step * 3]
-        data = io.BytesIO()
-        padded[0].save(data, format="GIF", save_all=True, append_images=padded[1:],
-                       duration=durations, loop=0)
-        return atomic_write(path, data.getvalue())
+        _pillow()  # checked before the frames are rendered, which takes a while
+        return write_gif(path, self.png_frames(), duration_ms or self.interval_ms)
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write an .html player or a .gif, by the extension."""
@@ -223,6 +192,57 @@ class Player:
     def __repr__(self) -> str:
         name = node_names(self.root)[self.root]
         return f"<Player: backward of {name}, {len(self.steps)} steps in {len(self.frames)} frames>"
+
+
+def player_html(frames: list[str], captions: list[str], interval_ms: int = 900, *,
+                title: str | None = None) -> str:
+    """The player as HTML: ``frames`` are HTML fragments (inline SVG, an <img>), one caption
+    each, shown as text above them; with a ``title``, a whole page that works offline."""
+    if not frames or len(frames) != len(captions):
+        raise ValueError(f"player_html needs one caption per frame and at least one frame; got "
+                         f"{len(frames)} frame(s) and {len(captions)} caption(s)")
+    key = hashlib.sha1("".join(captions).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    pid = f"edgegrad-player-{key}-{next(_players)}"
+    payload = json.dumps({"frames": frames, "captions": captions, "interval": int(interval_ms)})
+    # Inside <script> the data must neither close it nor open a comment (<!--), whatever a
+    # label says: no < > & in the JSON text at all, and no JavaScript line separators.
+    for char, escaped in _SCRIPT_SAFE.items():
+        payload = payload.replace(char, escaped)
+    body = _PLAYER.format(pid=pid, first=frames[0], caption=_h(captions[0], page=True),
+                          last=len(frames) - 1, count=len(frames), payload=payload, **_ICONS)
+    if title is None:
+        return body
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+            f"{_h(title, page=True)}</title></head>\n<body>\n{body}\n</body></html>\n")
+
+
+def write_gif(path: str | pathlib.Path, pngs: list[bytes], duration_ms: int) -> pathlib.Path:
+    """Write PNG frames as a looping GIF, atomically (needs Pillow); the last frame stays three
+    times as long. Frames of different sizes are padded with white to the largest."""
+    Image = _pillow()
+    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    w = max(im.width for im in images)
+    h = max(im.height for im in images)
+    padded = []
+    for im in images:
+        canvas = Image.new("RGB", (w, h), "white")
+        canvas.paste(im, (0, 0))
+        padded.append(canvas)
+    durations = [duration_ms] * (len(padded) - 1) + [duration_ms * 3]
+    data = io.BytesIO()
+    padded[0].save(data, format="GIF", save_all=True, append_images=padded[1:],
+                   duration=durations, loop=0)
+    return atomic_write(path, data.getvalue())
+
+
+def _pillow() -> Any:
+    """PIL.Image, or ImportError saying what to install."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("writing a GIF needs Pillow: pip install pillow "
+                          "(or save the player as .html)") from None
+    return Image
 
 
 def animate(root: Value, grad: float = 1.0, **options: Any) -> Player:
@@ -248,7 +268,7 @@ _ICONS = {"first_icon": _BAR + _LEFT, "prev_icon": _LEFT, "play_icon": _RIGHT,
 # A frame wider than the page is scaled down to fit it (its viewBox keeps the proportions).
 # The buttons are styled here: pages that reset button styles (the docs site's theme does)
 # would otherwise show them as bare words.
-_PLAYER = """<style>#{pid} .eg-frame svg {{ max-width: 100%; height: auto; }}
+_PLAYER = """<style>#{pid} .eg-frame svg, #{pid} .eg-frame img {{ max-width: 100%; height: auto; }}
 #{pid} button {{ font: 13px sans-serif; color: #222; background: #f3f3f3; cursor: pointer;
   border: 1px solid #999; border-radius: 4px; padding: 2px 8px; margin: 0 2px 0 0; }}
 #{pid} button:hover {{ background: #e4e4e4; }}</style>
