@@ -89,13 +89,6 @@ class LiveView:
         self.loss = loss
         self.epochs = epochs
         self.layers = model_layers(model, "fit(live=True)")
-        self.width = self.layers[0].nin
-        self.boundary_note = None
-        if self.width != 2:
-            self.boundary_note = (f"no decision boundary: the inputs have {self.width} "
-                                  f"features;\na boundary is drawn for 2")
-        elif not isinstance(model, MLP):
-            self.boundary_note = "no decision boundary: it is drawn for an nn.MLP"
         if self._show is None:
             self._show = _ipython_show()
         self._build()
@@ -135,14 +128,8 @@ class LiveView:
         self.acc_line, = self.ax_acc.plot([], [], color="#2a7a2a", lw=1.2, label="accuracy")
         self.ax_acc.set_ylim(0, 1.01)
         self.ax_acc.set_ylabel("accuracy (per epoch)", color="#2a7a2a")
-        self._image: Any = None
-        self._contour: Any = None
-        if self.boundary_note is not None:
-            self.ax_b.text(0.5, 0.5, self.boundary_note, ha="center", va="center", fontsize=9,
-                           transform=self.ax_b.transAxes)
-            self.ax_b.set_axis_off()
-        else:
-            self._grid()
+        self.boundary = BoundaryPanel(self.ax_b, self.model, self.xs, self.ys, self.loss,
+                                      self.resolution)
         self.ax_h.set(title="dead ReLUs / saturated units", ylabel="share of the layer")
         self.ax_h.set_ylim(0, 1)
         names = [f"{i}\n{lay.activation}" for i, lay in enumerate(self.layers)]
@@ -150,24 +137,6 @@ class LiveView:
                                   color="#b5462f", tick_label=names)
         self.ax_h.tick_params(labelsize=7)
         self._fig = fig
-
-    def _grid(self) -> None:
-        import numpy as np
-
-        pts = np.asarray([[float(v) for v in x] for x in self.xs], dtype=np.float64)
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        pad = 0.15 * np.where(hi > lo, hi - lo, 1.0)
-        lo, hi = lo - pad, hi + pad
-        r = self.resolution
-        self.g0, self.g1 = np.linspace(lo[0], hi[0], r), np.linspace(lo[1], hi[1], r)
-        self.points = [[a, b] for b in self.g1.tolist() for a in self.g0.tolist()]
-        self.extent = (lo[0], hi[0], lo[1], hi[1])
-        classes = [class_of(t, self.loss) for t in self.ys]
-        self.k = max(2, max(classes) + 1)
-        self.cmap = "coolwarm" if self.k == 2 else "tab10"
-        self.ax_b.scatter(pts[:, 0], pts[:, 1], c=classes, cmap=self.cmap, vmin=0,
-                          vmax=self.k - 1, s=14, edgecolors="black", linewidths=0.4, zorder=3)
-        self.ax_b.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title="decision boundary")
 
     def _update(self, history: Any, report: HealthReport, note: str) -> None:
         losses = history.step_loss
@@ -186,8 +155,7 @@ class LiveView:
         accs = [(per_epoch * (e + 1) - 1, a) for e, a in enumerate(history.accuracy)
                 if a is not None]
         self.acc_line.set_data([s for s, _ in accs], [a for _, a in accs])
-        if self.boundary_note is None:
-            self._boundary()
+        self.boundary.update()
         self.ax_r.clear()
         draw_ratios(self.ax_r, getattr(history, "update_ratio", []))
         for bar, lay in zip(self.bars, report.layers):
@@ -203,33 +171,6 @@ class LiveView:
         self._fig.suptitle(" · ".join(parts) + (f"  ({note})" if note else "") + warn,
                            fontsize=9)
 
-    def _boundary(self) -> None:
-        import numpy as np
-
-        from ..compiled.trainer import outputs_of
-
-        out = np.asarray(outputs_of(self.model, self.points), dtype=np.float64)
-        r = self.resolution
-        if out.shape[1] == 1:
-            t = threshold(self.loss) if isinstance(self.loss, str) else 0.0
-            margin = (out[:, 0] - t).reshape(r, r)
-            grid = (margin > 0).astype(np.float64)
-        else:
-            margin = None
-            grid = out.argmax(axis=1).reshape(r, r).astype(np.float64)
-        if self._image is None:
-            self._image = self.ax_b.imshow(grid, origin="lower", extent=self.extent,
-                                           cmap=self.cmap, vmin=0, vmax=self.k - 1,
-                                           alpha=0.35, aspect="auto", interpolation="nearest")
-        else:
-            self._image.set_data(grid)
-        if self._contour is not None:
-            self._contour.remove()
-            self._contour = None
-        if margin is not None and margin.min() < 0 < margin.max():
-            self._contour = self.ax_b.contour(self.g0, self.g1, margin, levels=[0.0],
-                                              colors="black", linewidths=0.8)
-
     def _sample_health(self) -> HealthReport:
         n = len(self.xs)
         step = max(1, n // HEALTH_SAMPLE)
@@ -237,6 +178,77 @@ class LiveView:
         xs = [self.xs[i] for i in idx]
         ys = [self.ys[i] for i in idx]
         return health(self.model, xs, ys, loss=self.loss)
+
+
+class BoundaryPanel:
+    """The decision boundary on one Axes, redrawn by ``update()`` from the model's current
+    parameters: the plane coloured by the predicted class (one batch replay over a grid), the
+    level curve where a single output crosses its threshold, the data on top. For inputs that
+    are not 2-D it says why there is none (``note``)."""
+
+    def __init__(self, ax: Any, model: Any, xs: Sequence[Sequence[Any]], ys: Sequence[Any],
+                 loss: str | LossFn, resolution: int = 40) -> None:
+        self.ax, self.model, self.loss, self.resolution = ax, model, loss, resolution
+        width = len(xs[0])
+        self.note: str | None = None
+        if width != 2:
+            self.note = (f"no decision boundary: the inputs have {width} features;\n"
+                         f"a boundary is drawn for 2")
+        elif not isinstance(model, MLP):
+            self.note = "no decision boundary: it is drawn for an nn.MLP"
+        self._image: Any = None
+        self._contour: Any = None
+        if self.note is not None:
+            ax.text(0.5, 0.5, self.note, ha="center", va="center", fontsize=9,
+                    transform=ax.transAxes)
+            ax.set_axis_off()
+            return
+        import numpy as np
+
+        pts = np.asarray([[float(v) for v in x] for x in xs], dtype=np.float64)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        pad = 0.15 * np.where(hi > lo, hi - lo, 1.0)
+        lo, hi = lo - pad, hi + pad
+        self.g0 = np.linspace(lo[0], hi[0], resolution)
+        self.g1 = np.linspace(lo[1], hi[1], resolution)
+        self.points = [[a, b] for b in self.g1.tolist() for a in self.g0.tolist()]
+        self.extent = (lo[0], hi[0], lo[1], hi[1])
+        classes = [class_of(t, loss) for t in ys]
+        self.k = max(2, max(classes) + 1)
+        self.cmap = "coolwarm" if self.k == 2 else "tab10"
+        ax.scatter(pts[:, 0], pts[:, 1], c=classes, cmap=self.cmap, vmin=0, vmax=self.k - 1,
+                   s=14, edgecolors="black", linewidths=0.4, zorder=3)
+        ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title="decision boundary")
+
+    def update(self) -> None:
+        """Colour the plane by the model's current predictions."""
+        if self.note is not None:
+            return
+        import numpy as np
+
+        from ..compiled.trainer import outputs_of
+
+        out = np.asarray(outputs_of(self.model, self.points), dtype=np.float64)
+        r = self.resolution
+        margin = None
+        if out.shape[1] == 1:
+            t = threshold(self.loss) if isinstance(self.loss, str) else 0.0
+            margin = (out[:, 0] - t).reshape(r, r)
+            grid = (margin > 0).astype(np.float64)
+        else:
+            grid = out.argmax(axis=1).reshape(r, r).astype(np.float64)
+        if self._image is None:
+            self._image = self.ax.imshow(grid, origin="lower", extent=self.extent,
+                                         cmap=self.cmap, vmin=0, vmax=self.k - 1, alpha=0.35,
+                                         aspect="auto", interpolation="nearest")
+        else:
+            self._image.set_data(grid)
+        if self._contour is not None:
+            self._contour.remove()
+            self._contour = None
+        if margin is not None and margin.min() < 0 < margin.max():
+            self._contour = self.ax.contour(self.g0, self.g1, margin, levels=[0.0],
+                                            colors="black", linewidths=0.8)
 
 
 def class_of(t: Any, loss: str | LossFn) -> int:

@@ -102,7 +102,7 @@ def test_three_inputs_show_the_curves_and_say_why_there_is_no_boundary():
     view = LiveView(show=frames.append)
     xs = [[x[0], x[1], x[0] * x[1]] for x in DATA.xs]
     fit(MLP(3, [4, 1], seed=0), xs, YS, lr=0.3, epochs=2, live=view, progress=False)
-    assert frames and "the inputs have 3 features" in view.boundary_note
+    assert frames and "the inputs have 3 features" in view.boundary.note
     texts = [t.get_text() for t in view.ax_b.texts]
     assert any("no decision boundary" in t for t in texts)
 
