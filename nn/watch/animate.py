@@ -23,7 +23,7 @@ from autograd.drawing.player import player_html, write_gif
 from ..losses import LossFn
 from ..module import Module
 from .health import figure, png
-from .live import BoundaryPanel
+from .live import BoundaryPanel, plain_ticks
 
 FORMATS = (".gif", ".html", ".htm")
 """The animation formats, by the file's extension."""
@@ -88,6 +88,7 @@ class Recorder:
                  xlim=(0, max(len(self.losses), 1)))
         if finite and min(finite) > 0:
             ax_l.set_yscale("log")
+            plain_ticks(ax_l)
             ax_l.set_ylim(min(finite) / 1.2, max(finite) * 1.2)
         elif finite:
             lo, hi = min(finite), max(finite)

@@ -89,7 +89,7 @@ def test_live_outside_a_notebook_falls_back_to_the_bar_with_a_note(capsys):
 def test_the_live_view_shows_frames_and_the_last_is_the_finished_run():
     pytest.importorskip("matplotlib")
     frames = []
-    view = LiveView(interval=0.0, budget=1.0, show=frames.append)
+    view = LiveView(interval=0.0, budget=None, show=frames.append)
     h = fit(MLP(2, [8, 1], seed=0), DATA.xs, YS, lr=0.3, epochs=4, live=view, progress=False)
     assert view.frames == len(frames) >= 2 and all(f[:4] == b"\x89PNG" for f in frames)
     assert len(h.update_ratio) == h.steps == 4
@@ -110,7 +110,7 @@ def test_three_inputs_show_the_curves_and_say_why_there_is_no_boundary():
 @pytest.mark.parametrize("compiled", [False, True])
 def test_ctrl_c_keeps_the_finished_steps_and_one_ratio_each(compiled):
     pytest.importorskip("matplotlib")
-    view = LiveView(interval=0.0, budget=1.0, show=lambda png: None)
+    view = LiveView(interval=0.0, budget=None, show=lambda png: None)
 
     def stop(info):
         if info.step == 4:
@@ -137,3 +137,29 @@ def test_the_watch_does_not_change_the_training():
     ha = fit(a, DATA.xs, YS, lr=0.2, epochs=5, progress=False)
     hb = fit(b, DATA.xs, YS, lr=0.2, epochs=5, progress=False, health=2)
     assert a.state_dict() == b.state_dict() and ha.step_loss == hb.step_loss
+
+
+def test_the_budget_holds_back_frames_until_the_run_can_afford_them(monkeypatch):
+    """A frame during training only when the frames so far, it and the last one fit in the
+    budget's share of the training time (a clock the test moves)."""
+    import nn.watch.live as live
+
+    now = [0.0]
+    monkeypatch.setattr(live.time, "perf_counter", lambda: now[0])
+    view = LiveView(interval=0.5, budget=0.1, show=lambda png: None)
+    view._start = view._last = 0.0
+    view._cost = view.seconds = 0.0
+    now[0] = 4.9  # 2 x the first guess (0.25 s) is 0.5 s: 10% of 5 s
+    assert not view.due()
+    now[0] = 5.0
+    assert view.due()
+    view.seconds, view._cost, view._last = 1.0, 1.0, 6.0  # that frame took a whole second
+    now[0] = 30.9  # 1 s drawn + 2 x 1 s needs 30 s of training (the clock minus the drawing)
+    assert not view.due()
+    now[0] = 31.1
+    assert view.due()
+    view.budget = None  # no limit: only the interval
+    now[0] = view._last + 0.4
+    assert not view.due()
+    now[0] = view._last + 0.5
+    assert view.due()

@@ -16,7 +16,7 @@ from nn import MLP, fit
 from nn.data import moons
 from nn.watch.live import LiveView
 data = moons(60, noise=0.1, seed=0)
-view = LiveView(interval=0.0, budget=1.0)
+view = LiveView(interval=0.0, budget=None)
 history = fit(MLP(2, [8, 8, 1], seed=1), data.xs, data.targets("hinge"), lr=0.5, epochs=6,
               live=view, health=3)
 import nn
