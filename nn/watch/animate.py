@@ -23,7 +23,7 @@ from autograd.drawing.player import player_html, write_gif
 from ..losses import LossFn
 from ..module import Module
 from .health import figure, png
-from .live import BoundaryPanel, plain_ticks
+from .live import BoundaryPanel, padded
 
 FORMATS = (".gif", ".html", ".htm")
 """The animation formats, by the file's extension."""
@@ -86,13 +86,8 @@ class Recorder:
         finite = [v for v in self.losses if math.isfinite(v)]
         ax_l.set(xlabel="step", ylabel="loss", title="loss per step",
                  xlim=(0, max(len(self.losses), 1)))
-        if finite and min(finite) > 0:
-            ax_l.set_yscale("log")
-            plain_ticks(ax_l)
-            ax_l.set_ylim(min(finite) / 1.2, max(finite) * 1.2)
-        elif finite:
-            lo, hi = min(finite), max(finite)
-            ax_l.set_ylim(lo - 0.1 * (hi - lo or 1), hi + 0.1 * (hi - lo or 1))
+        if finite:
+            ax_l.set_ylim(*padded(finite))
         ax_l.grid(alpha=0.3)
         saved = [p.data for p in self.params]
         frames, captions = [], []

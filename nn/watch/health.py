@@ -288,34 +288,32 @@ def diagnose(layers: list[LayerHealth], saturation: float = SATURATION,
              step: int | None = None) -> list[str]:
     """The warnings for these layers' numbers, each naming the layer and what to try."""
     out = []
-    at = "" if step is None else f" (at step {step})"
     for lay in layers:
-        name = f"layer {lay.index}"
+        name = f"layer {lay.index}" + ("" if step is None else f" at step {step}")
         if lay.nonfinite_activations:
             out.append(f"{name}: {lay.nonfinite_activations} pre-activation(s) or activation(s) "
-                       f"are inf or NaN{at}; the statistics leave them out. Look for an "
+                       f"are inf or NaN; the statistics leave them out. Look for an "
                        f"overflowing activation (exp) or a parameter that is not finite")
         if lay.nonfinite_gradients:
-            out.append(f"{name}: {lay.nonfinite_gradients} gradient(s) are inf or NaN{at}; the "
+            out.append(f"{name}: {lay.nonfinite_gradients} gradient(s) are inf or NaN; the "
                        f"statistics leave them out. Lower the learning rate, or look for an "
                        f"activation or parameter that is not finite")
         if lay.dead is not None and lay.dead > DEAD_WARNING:
-            out.append(f"{name}: {lay.dead:.0%} of its ReLUs are dead on this data{at}; "
+            out.append(f"{name}: {lay.dead:.0%} of its ReLUs are dead on this data; "
                        f"lower the learning rate or change the init")
         if lay.saturated is not None and lay.saturated > SATURATED_WARNING:
             out.append(f"{name}: {lay.saturated:.0%} of its {lay.activation} activations are "
-                       f"saturated (within {saturation:g} of their limits){at}, where the "
-                       f"gradient nearly vanishes; lower the learning rate or scale the "
-                       f"initial weights down")
+                       f"saturated (within {saturation:g} of their limits), where the gradient "
+                       f"nearly vanishes; lower the learning rate or scale the initial weights "
+                       f"down")
         if lay.update_ratio is not None and math.isfinite(lay.update_ratio):
             if lay.update_ratio > RATIO_HIGH:
                 out.append(f"{name}: each update moves its weights by 10^{lay.update_ratio:.1f} "
-                           f"of their size{at} (about 10^-3 is typical); lower the learning "
-                           f"rate")
+                           f"of their size (about 10^-3 is typical); lower the learning rate")
             elif lay.update_ratio < RATIO_LOW:
                 out.append(f"{name}: each update moves its weights by only "
-                           f"10^{lay.update_ratio:.1f} of their size{at} (about 10^-3 is "
-                           f"typical); raise the learning rate")
+                           f"10^{lay.update_ratio:.1f} of their size (about 10^-3 is typical); "
+                           f"raise the learning rate")
     return out
 
 

@@ -137,7 +137,6 @@ class LiveView:
         self.loss_line, = self.ax_loss.plot([], [], color="#1f5fbf", lw=1, label="loss")
         self.ax_loss.set(xlabel="step", ylabel="loss", title="loss per step")
         self.ax_loss.grid(alpha=0.3)
-        plain_ticks(self.ax_loss)
         self.ax_acc = self.ax_loss.twinx()
         self.acc_line, = self.ax_acc.plot([], [], color="#2a7a2a", lw=1.2, label="accuracy")
         self.ax_acc.set_ylim(0, 1.01)
@@ -157,17 +156,8 @@ class LiveView:
         self.loss_line.set_data(range(len(losses)), losses)
         finite = [v for v in losses if math.isfinite(v)]
         if finite:
-            positive = min(finite) > 0
-            scale = "log" if positive else "linear"
-            if self.ax_loss.get_yscale() != scale:  # setting it resets the tick labels
-                self.ax_loss.set_yscale(scale)
-                plain_ticks(self.ax_loss)
             self.ax_loss.set_xlim(0, max(len(losses) - 1, 1))
-            lo, hi = min(finite), max(finite)
-            if positive:
-                self.ax_loss.set_ylim(lo / 1.2, hi * 1.2)
-            else:
-                self.ax_loss.set_ylim(lo - 0.1 * (hi - lo or 1), hi + 0.1 * (hi - lo or 1))
+            self.ax_loss.set_ylim(*padded(finite))
         per_epoch = max(history.steps // max(history.epochs, 1), 1)
         accs = [(per_epoch * (e + 1) - 1, a) for e, a in enumerate(history.accuracy)
                 if a is not None]
@@ -197,13 +187,13 @@ class LiveView:
         return health(self.model, xs, ys, loss=self.loss)
 
 
-def plain_ticks(ax: Any) -> None:
-    """Tick labels as plain numbers: a log axis's default ones are mathtext (10^-1), whose
-    parsing took half the time of a frame."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+def padded(values: list[float]) -> tuple[float, float]:
+    """Axis limits around the values with a tenth of their range to spare. (The loss is drawn
+    on a linear axis: a log axis's tick labels are mathtext, whose parsing took half the time
+    of a frame.)"""
+    lo, hi = min(values), max(values)
+    pad = 0.1 * (hi - lo or abs(hi) or 1.0)
+    return lo - pad, hi + pad
 
 
 class BoundaryPanel:
