@@ -31,7 +31,7 @@ class TrainingWatch:
                  loss: str | LossFn, every: int, live: LiveView | None, epochs: int) -> None:
         self.model = model
         self.params = model.parameters()
-        self.slices = weight_slices(model)
+        self.slices = weight_slices(model, "fit(live=True)" if live else "fit(health=True)")
         self.xs, self.ys, self.loss = xs, ys, loss
         self.every = every
         self.live = live
