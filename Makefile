@@ -93,6 +93,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/higher_order.py
+	$(BIN)/python benchmarks/live.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info
