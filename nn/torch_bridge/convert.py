@@ -16,6 +16,8 @@ from typing import Any
 
 from ..layers import MLP, Layer, Neuron
 
+__all__ = ["from_torch", "to_torch", "MODULES"]
+
 INSTALL_TORCH = ("pip install torch (a CPU build is enough; see https://pytorch.org/get-started/"
                  "locally/ for the command for your machine)")
 

@@ -25,6 +25,8 @@ from ..module import Module
 from .health import figure, png
 from .live import BoundaryPanel, padded
 
+__all__ = ["Recorder", "check_path", "every_for", "FORMATS", "MAX_FRAMES"]
+
 FORMATS = (".gif", ".html", ".htm")
 """The animation formats, by the file's extension."""
 

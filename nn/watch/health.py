@@ -38,6 +38,10 @@ from ..layers import Layer
 from ..losses import LossFn, get_loss
 from ..module import Module
 
+__all__ = ["HealthReport", "LayerHealth", "health", "diagnose", "plot_update_ratio",
+           "update_ratios", "SATURATION", "SATURATED_WARNING", "DEAD_WARNING", "RATIO_HIGH",
+           "RATIO_LOW"]
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 

@@ -28,6 +28,8 @@ from ..layers import MLP
 from ..losses import LossFn, threshold
 from .health import HealthReport, draw_ratios, figure, health, model_layers, png
 
+__all__ = ["LiveView", "in_notebook", "FIRST_GUESS", "HEALTH_SAMPLE"]
+
 FIRST_GUESS = 0.25
 """What a frame is assumed to cost, in seconds, until the first one is drawn (measured on an
 idle machine: about 0.15 s to draw and 0.1 s for the health panel's numbers)."""

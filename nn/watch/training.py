@@ -13,6 +13,8 @@ from ..module import Module
 from .health import HealthReport, health, update_ratios, weight_slices, with_ratios
 from .live import LiveView, in_notebook
 
+__all__ = ["TrainingWatch", "watch_for", "HEALTH_REPORTS"]
+
 HEALTH_REPORTS = 10
 """``fit(health=True)`` takes a report before the first step, then every total/10 steps, and
 after the last."""
