@@ -333,18 +333,20 @@ def weight_slices(model: Module, who: str = "fit(health=True)") -> list[list[int
 def update_ratios(before: Sequence[float], after: Sequence[float],
                   slices: list[list[int]]) -> list[float]:
     """Per layer, log10(|Δw| / |w|) with the weights ``before`` and ``after`` one update
-    (-inf when the update is 0; nan when it is not finite, or the weights are all 0)."""
+    (see ``log_ratio``)."""
     out = []
     for idx in slices:
         du = math.sqrt(math.fsum((after[i] - before[i]) ** 2 for i in idx))
         w = math.sqrt(math.fsum(before[i] ** 2 for i in idx))
-        if not (math.isfinite(du) and math.isfinite(w)) or w == 0.0:
-            out.append(math.nan)
-        elif du == 0.0:
-            out.append(-math.inf)
-        else:
-            out.append(math.log10(du / w))
+        out.append(log_ratio(du, w))
     return out
+
+
+def log_ratio(du: float, w: float) -> float:
+    """log10(du / w); -inf when the update du is 0; nan when either is not finite or w is 0."""
+    if not (math.isfinite(du) and math.isfinite(w)) or w == 0.0:
+        return math.nan
+    return -math.inf if du == 0.0 else math.log10(du / w)
 
 
 def with_ratios(report: HealthReport, ratios: Sequence[Sequence[float]],
