@@ -31,8 +31,9 @@ from .health import HealthReport, draw_ratios, figure, health, model_layers, png
 __all__ = ["LiveView", "in_notebook", "FIRST_GUESS", "HEALTH_SAMPLE"]
 
 FIRST_GUESS = 0.25
-"""What a frame is assumed to cost, in seconds, until the first one is drawn (measured on an
-idle machine: about 0.15 s to draw and 0.1 s for the health panel's numbers)."""
+"""What a frame is assumed to cost, in seconds, until the first one is drawn: a guess, and an
+optimistic one on a busy machine (frames took 1-3 s on a heavily shared one); every later
+frame is judged by the cost measured for the one before."""
 
 HEALTH_SAMPLE = 100
 """At most this many examples (evenly spread over the data) for the live view's health panel
