@@ -91,13 +91,15 @@ class LayerHealth:
     nonfinite_gradients: int = 0
     update_ratio: float | None = None
     """log10(|Δw| / |w|), the median over the steps since the previous report (fit only)."""
-    act_histogram: tuple[list[float], list[int]] = field(default_factory=lambda: ([], []))
+    act_histogram: tuple[list[float], list[int]] = field(default_factory=lambda: ([], []),
+                                                         repr=False)
     """(bin edges, counts) of the finite activations."""
-    grad_histogram: tuple[list[float], list[int]] = field(default_factory=lambda: ([], []))
+    grad_histogram: tuple[list[float], list[int]] = field(default_factory=lambda: ([], []),
+                                                          repr=False)
     """(bin edges, counts) of the finite activation gradients d loss_i / d h(a)."""
 
 
-@dataclass
+@dataclass(repr=False)
 class HealthReport:
     """Per-layer health numbers, and ``warnings`` (empty for a healthy network).
 
@@ -146,6 +148,11 @@ class HealthReport:
 
     def __str__(self) -> str:
         return self.table()
+
+    def __repr__(self) -> str:
+        where = "" if self.step is None else f" after step {self.step}"
+        return (f"<HealthReport{where}: {len(self.layers)} layer(s) over {self.examples} "
+                f"example(s), {len(self.warnings)} warning(s)>")
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(self.table())
