@@ -183,7 +183,7 @@ class LiveView:
 
     def _sample_health(self) -> HealthReport:
         n = len(self.xs)
-        step = max(1, n // HEALTH_SAMPLE)
+        step = -(-n // HEALTH_SAMPLE)  # at most HEALTH_SAMPLE examples, spread evenly
         idx = range(0, n, step)
         xs = [self.xs[i] for i in idx]
         ys = [self.ys[i] for i in idx]
