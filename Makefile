@@ -107,6 +107,7 @@ bench: $(DOCS_STAMP) node_modules
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/higher_order.py
 	$(BIN)/python benchmarks/playground_speed.py
+	$(BIN)/python benchmarks/live.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info node_modules

@@ -14,7 +14,9 @@ from .optim import SGD, Adam, AdamW, LinearDecay  # noqa: E402
 # The textbook oracle stays reachable as ``nn.deltas`` (``from nn import deltas``).
 from .textbook import deltas  # noqa: E402, F401
 from .textbook.compare import DeltaReport, compare  # noqa: E402
+from .torch_bridge import from_torch, to_torch  # noqa: E402
 from .train import History, evaluate, fit  # noqa: E402
+from .watch.health import HealthReport, health  # noqa: E402
 
 __all__ = [
     "LOSSES", "MLP", "Layer", "ModelFileError", "Module", "Neuron", "Trace",
@@ -23,4 +25,5 @@ __all__ = [
     "evaluate", "fit", "load_csv",
     "DeltaReport", "compare",
     "GradeReport", "grade",
+    "HealthReport", "health", "from_torch", "to_torch",
 ]

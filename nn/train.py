@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograd import Value, no_grad
 
@@ -22,6 +22,10 @@ from .losses import LossFn, accuracy, get_loss
 from .losses import l2 as l2_penalty
 from .module import Module
 from .optim import OPTIMIZERS, Optimizer, make_optimizer_named
+
+if TYPE_CHECKING:
+    from .watch.health import HealthReport
+    from .watch.live import LiveView
 
 INSTALL_EXTRAS = "pip install 'edgegrad[all]'"
 """How to install the optional packages, among them tqdm (the progress bar) and matplotlib (the
@@ -35,6 +39,9 @@ class History:
     ``loss[e]`` is the mean over epoch e's steps of the batch loss L (weighted by batch size),
     measured before each step's update; ``accuracy[e]`` is the fraction of the epoch's
     examples classified right at that moment (None when the loss has no notion of a class).
+    With ``fit(health=...)`` or ``fit(live=...)``, ``update_ratio[s]`` holds step s's
+    log10(|Δw| / |w|) per layer, and with ``health``, ``health`` the reports taken every N
+    steps (``nn.watch.health``; each knows its ``step``).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -44,6 +51,8 @@ class History:
     steps: int = 0
     interrupted: bool = False
     compiled: bool = False
+    update_ratio: list[list[float]] = field(default_factory=list)
+    health: list[HealthReport] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -69,6 +78,8 @@ class History:
         del self.loss[epochs:]
         del self.accuracy[epochs:]
         del self.lr[epochs:]
+        del self.update_ratio[steps:]
+        self.health[:] = [r for r in self.health if (r.step or 0) <= steps]
         self.steps = steps
 
 
@@ -137,7 +148,8 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
         lr: float | None = None, schedule: Callable[[int], float] | None = None,
         epochs: int = 100, batch_size: int | None = None, l2: float = 0.0,
         shuffle: bool = True, seed: Seed = None, progress: bool = True,
-        compiled: bool = False, callback: Callable[[StepInfo], None] | None = None) -> History:
+        compiled: bool = False, callback: Callable[[StepInfo], None] | None = None,
+        live: bool | LiveView = False, health: bool | int = False) -> History:
     """Minimize the batch loss L (see the module doc) over ``epochs`` passes through the data.
 
     ``ys`` are targets in the loss's convention (``Dataset.targets(loss)`` encodes labels).
@@ -147,7 +159,11 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
     batch; otherwise the data is reshuffled each epoch with ``seed``. ``compiled=True`` runs
     forward and backward through ``nn.compiled.trainer`` (numpy) when the graph allows it, and falls
     back to the eager engine with a warning otherwise. ``progress`` shows a tqdm bar (none, with
-    a warning, without tqdm). ``callback(StepInfo)`` runs after each finished step. Returns
+    a warning, without tqdm). ``callback(StepInfo)`` runs after each finished step.
+    ``live=True`` shows a figure in a notebook that is redrawn as training runs, in place of
+    the progress bar (outside a notebook: the bar, with a warning; see ``nn.watch.live``).
+    ``health=True`` (or a number of steps N) records a health report about ten times over the
+    run (every N steps) and every step's update-to-data ratio (``nn.watch.health``). Returns
     the History; on Ctrl-C it stops, keeping the last finished step.
     """
     _check_data(xs, ys)
@@ -174,10 +190,19 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
         engine = _compile(model, loss_fn, xs, ys, l2, opt)
         history.compiled = engine is not None
 
+    watch: Any = None
+    if live is not False or health is not False:
+        from .watch.training import watch_for
+
+        watch = watch_for(model, xs, ys, loss, live, health, epochs, epochs * -(-n // batch_size))
+        progress = progress and (watch is None or watch.live is None)  # the figure shows it
+
     bar = _progress(epochs) if progress else None
     step = 0
     wrapped = False
     try:
+        if watch is not None:
+            watch.start(history)
         for epoch in range(epochs):
             if shuffle and batch_size < n:
                 rng.shuffle(order)
@@ -212,12 +237,16 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
                     else:
                         acc = accuracy(epoch_outs, epoch_ys, loss_name) if loss_name else None
                     record = EpochRecord(epoch_loss / n, acc, opt.lr)
+                if watch is not None:
+                    watch.before(engine)
                 if engine is not None:
                     engine.step(history, value, record,
                                 partial(_atomic_step, opt, params, history, value, record))
                 else:
                     _atomic_step(opt, params, history, value, record)
                 step = history.steps
+                if watch is not None:
+                    watch.after(history, engine)
                 if callback is not None:
                     if engine is not None:
                         engine.publish()  # the callback sees the model as it is now
@@ -232,7 +261,7 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
                 bar.update(1)
         # The wrapping up runs inside the try too: an interrupt that lands in it (tqdm's close
         # is Python code, where a signal can be delivered) is then caught like any other.
-        _wrap_up(engine, bar)
+        _wrap_up(engine, bar, watch, history)
         wrapped = True
     except KeyboardInterrupt:
         history.interrupted = True
@@ -247,14 +276,17 @@ def fit(model: Module, xs: Sequence[Sequence[Any]], ys: Sequence[Any], *,
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
     finally:
         if not wrapped:
-            _wrap_up(engine, bar)
+            _wrap_up(engine, bar, watch, history)
     return history
 
 
-def _wrap_up(engine: Any, bar: Any) -> None:
-    """The model's Values get the last finished step's parameters; the progress bar closes."""
+def _wrap_up(engine: Any, bar: Any, watch: Any = None, history: Any = None) -> None:
+    """The model's Values get the last finished step's parameters; the watch its last report
+    and frame; the progress bar closes."""
     if engine is not None:
         engine.publish()
+    if watch is not None:
+        watch.finish(history, engine)
     if bar is not None:
         try:
             bar.close()

@@ -22,7 +22,7 @@ from .graph import DrawOptions, _Frame, _graph_size, _h, _lines, _num, _source
 from .render import DOT_TIMEOUT, brief, check_renderer, choose_renderer, drawing, run_dot
 from .steps import backward_steps, node_names
 
-__all__ = ["Player", "animate"]
+__all__ = ["Player", "animate", "player_html", "write_gif"]
 
 _players = itertools.count()
 
@@ -146,28 +146,14 @@ class Player:
     def to_html(self, standalone: bool = False) -> str:
         """The player as HTML with a little JavaScript; ``standalone`` gives a whole page that
         works offline. With ``dot`` its frames are inline SVG; with ``wasm`` they are DOT text
-        that the page draws with Graphviz in WebAssembly: a standalone page carries the script,
-        a notebook fragment carries it once per session (``autograd.drawing.wasm``)."""
-        use_dot = choose_renderer(self.renderer) == "dot"
-        key = hashlib.sha1("".join(self.captions).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        pid = f"edgegrad-player-{key}-{next(_players)}"
-        data: dict[str, Any] = {"captions": self.captions, "interval": self.interval_ms}
-        if use_dot:
-            data["frames"] = self.svg_frames(captions=False)  # the caption is the text line above
-            first = data["frames"][0]
-        else:
-            data["dots"] = self.dot_sources(captions=False)
-            first = _h(wasm.WAITING, page=True)
-        # Inside <script> the data must neither close it nor open a comment (<!--), whatever a
-        # label says: wasm.script_json writes no < > & at all, and no JavaScript line separators.
-        body = _PLAYER.format(pid=pid, first=first, caption=_h(self.captions[0], page=True),
-                              last=len(self.frames) - 1, count=len(self.frames),
-                              payload=wasm.script_json(data), when_ready=wasm.WHEN_READY,
-                              **_ICONS)
-        if not standalone:
-            return body if use_dot else wasm.notebook_loader() + body
-        title = _h(f"backward pass of {node_names(self.root)[self.root]}", page=True)
-        return wasm.page(title, body, with_script=not use_dot)
+        that the page draws with Graphviz in WebAssembly (``player_html``)."""
+        title = f"backward pass of {node_names(self.root)[self.root]}" if standalone else None
+        if choose_renderer(self.renderer) == "dot":
+            # The caption is the text line above each frame, so the frames carry none.
+            return player_html(self.svg_frames(captions=False), self.captions, self.interval_ms,
+                               title=title)
+        return player_html(None, self.captions, self.interval_ms, title=title,
+                           dots=self.dot_sources(captions=False))
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -178,25 +164,8 @@ class Player:
 
     def save_gif(self, path: str | pathlib.Path, duration_ms: int | None = None) -> pathlib.Path:
         """Write the frames as a looping GIF (needs Pillow); the last frame stays longer."""
-        try:
-            from PIL import Image
-        except ImportError:
-            raise ImportError("writing a GIF needs Pillow: pip install pillow "
-                              "(or save the player as .html)") from None
-        images = [Image.open(io.BytesIO(png)).convert("RGB") for png in self.png_frames()]
-        w = max(im.width for im in images)
-        h = max(im.height for im in images)
-        padded = []
-        for im in images:
-            canvas = Image.new("RGB", (w, h), "white")
-            canvas.paste(im, (0, 0))
-            padded.append(canvas)
-        step = duration_ms or self.interval_ms
-        durations = [step] * (len(padded) - 1) + [step * 3]
-        data = io.BytesIO()
-        padded[0].save(data, format="GIF", save_all=True, append_images=padded[1:],
-                       duration=durations, loop=0)
-        return atomic_write(path, data.getvalue())
+        _pillow()  # checked before the frames are rendered, which takes a while
+        return write_gif(path, self.png_frames(), duration_ms or self.interval_ms)
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write an .html player or a .gif, by the extension."""
@@ -218,6 +187,66 @@ class Player:
     def __repr__(self) -> str:
         name = node_names(self.root)[self.root]
         return f"<Player: backward of {name}, {len(self.steps)} steps in {len(self.frames)} frames>"
+
+
+def player_html(frames: list[str] | None, captions: list[str], interval_ms: int = 900, *,
+                title: str | None = None, dots: list[str] | None = None) -> str:
+    """The player as HTML, one caption per frame shown as text above it. The frames are HTML
+    fragments (inline SVG, an <img>) or, with ``dots`` instead, DOT texts that the page draws
+    with Graphviz in WebAssembly: a whole page carries the script, a notebook fragment carries
+    it once per session (``autograd.drawing.wasm``). With a ``title``, a whole page that works
+    offline."""
+    shown = frames if dots is None else dots
+    if not shown or len(shown) != len(captions) or (frames is not None and dots is not None):
+        raise ValueError(f"player_html needs either frames or dots, one caption each and at least "
+                         f"one; got {0 if not shown else len(shown)} frame(s) and "
+                         f"{len(captions)} caption(s)")
+    key = hashlib.sha1("".join(captions).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    pid = f"edgegrad-player-{key}-{next(_players)}"
+    data: dict[str, Any] = {"captions": captions, "interval": int(interval_ms)}
+    if dots is None:
+        data["frames"] = shown
+        first = shown[0]
+    else:
+        data["dots"] = dots
+        first = _h(wasm.WAITING, page=True)
+    # Inside <script> the data must neither close it nor open a comment (<!--), whatever a
+    # label says: wasm.script_json writes no < > & at all, and no JavaScript line separators.
+    body = _PLAYER.format(pid=pid, first=first, caption=_h(captions[0], page=True),
+                          last=len(shown) - 1, count=len(shown), payload=wasm.script_json(data),
+                          when_ready=wasm.WHEN_READY, **_ICONS)
+    if title is None:
+        return body if dots is None else wasm.notebook_loader() + body
+    return wasm.page(_h(title, page=True), body, with_script=dots is not None)
+
+
+def write_gif(path: str | pathlib.Path, pngs: list[bytes], duration_ms: int) -> pathlib.Path:
+    """Write PNG frames as a looping GIF, atomically (needs Pillow); the last frame stays three
+    times as long. Frames of different sizes are padded with white to the largest."""
+    Image = _pillow()
+    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    w = max(im.width for im in images)
+    h = max(im.height for im in images)
+    padded = []
+    for im in images:
+        canvas = Image.new("RGB", (w, h), "white")
+        canvas.paste(im, (0, 0))
+        padded.append(canvas)
+    durations = [duration_ms] * (len(padded) - 1) + [duration_ms * 3]
+    data = io.BytesIO()
+    padded[0].save(data, format="GIF", save_all=True, append_images=padded[1:],
+                   duration=durations, loop=0)
+    return atomic_write(path, data.getvalue())
+
+
+def _pillow() -> Any:
+    """PIL.Image, or ImportError saying what to install."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("writing a GIF needs Pillow: pip install pillow "
+                          "(or save the player as .html)") from None
+    return Image
 
 
 def animate(root: Value, grad: float = 1.0, **options: Any) -> Player:
@@ -243,7 +272,7 @@ _ICONS = {"first_icon": _BAR + _LEFT, "prev_icon": _LEFT, "play_icon": _RIGHT,
 # A frame wider than the page is scaled down to fit it (its viewBox keeps the proportions).
 # The buttons are styled here: pages that reset button styles (the docs site's theme does)
 # would otherwise show them as bare words.
-_PLAYER = """<style>#{pid} .eg-frame svg {{ max-width: 100%; height: auto; }}
+_PLAYER = """<style>#{pid} .eg-frame svg, #{pid} .eg-frame img {{ max-width: 100%; height: auto; }}
 #{pid} button {{ font: 13px sans-serif; color: #222; background: #f3f3f3; cursor: pointer;
   border: 1px solid #999; border-radius: 4px; padding: 2px 8px; margin: 0 2px 0 0; }}
 #{pid} button:hover {{ background: #e4e4e4; }}</style>

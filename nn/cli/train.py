@@ -104,6 +104,11 @@ def add_parser(subparsers: Any) -> None:
                    help="directory for the files it writes")
     o.add_argument("--graph-max-nodes", type=positive_int, default=300,
                    help="beyond this many nodes, the graph drawing collapses neurons into boxes")
+    o.add_argument("--animate", type=Path, default=None, metavar="FILE",
+                   help="also write the decision boundary and the loss over the run as an "
+                   "animation: a .gif, or an .html player with controls")
+    o.add_argument("--animate-every", type=positive_int, default=None, metavar="N",
+                   help="a frame every N steps (default: about 60 frames in all)")
     o.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
 
@@ -139,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
                        "a Python object): choose smaller --hidden layers")
         return 2
     # The outputs' folder is checked (and made) now: a bad --out must not cost a training run.
-    problem = _check_out(args.out)
+    problem = _check_out(args.out) or _check_animate(args.animate)
     if problem:
         error("train", problem)
         return 2
@@ -151,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
     opt = make_optimizer_named(args.optimizer, model.parameters(), lr=lr,
                                momentum=args.momentum, weight_decay=args.weight_decay)
     bar, plots = _extras(args.quiet)
+    recorder = None
+    if args.animate is not None:
+        from ..watch.animate import Recorder, every_for
+
+        recorder = Recorder(model, ds.xs, ys, loss, args.animate_every or every_for(steps))
 
     say(f"data:  {source}, {len(ds)} points, {ds.n_features} features, {ds.n_classes} classes")
     say(f"model: {model}, {model.num_parameters()} parameters")
@@ -163,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
             history = fit(model, ds.xs, ys, loss=loss, optimizer=opt,
                           schedule=LinearDecay(lr, lr_end, max(steps - 1, 1)),
                           epochs=args.epochs, batch_size=args.batch_size, l2=args.l2,
-                          seed=args.seed, progress=bar, compiled=args.compiled)
+                          seed=args.seed, progress=bar, compiled=args.compiled,
+                          callback=recorder)
         except KeyboardInterrupt:  # stopped before the first step began
             history = History(interrupted=True)
         signals.training = False
@@ -182,6 +193,9 @@ def run(args: argparse.Namespace) -> int:
             f"accuracy {acc_text}")
         written, notes = _write_outputs(args, model, ds, ys, history, final_loss, final_acc,
                                         plots)
+        if recorder is not None:
+            written.append((recorder.save(args.animate),
+                            f"the run animated, {len(recorder.states)} frames"))
     if not args.quiet:
         width = max(len(str(p)) for p, _ in written)
         say("wrote:")
@@ -243,6 +257,27 @@ def _check_out(out: Path) -> str | None:
             return f"cannot write {path}: it is not a regular file"
     if not os.access(out, os.W_OK | os.X_OK):
         return f"cannot write into {out}: permission denied"
+    return None
+
+
+def _check_animate(path: Path | None) -> str | None:
+    """Why --animate cannot write ``path``, or None: its format, its folder, the packages."""
+    if path is None:
+        return None
+    from ..watch.animate import check_path
+
+    problem = check_path(path)
+    if problem:
+        return f"--animate: {problem}"
+    if path.is_dir():
+        return f"--animate {path} is a directory; give a .gif or .html file"
+    if not path.parent.is_dir():
+        return f"--animate {path}: the folder {path.parent} does not exist"
+    needs = ["matplotlib.figure", "numpy"] + (["PIL"] if path.suffix.lower() == ".gif" else [])
+    missing = [m.split(".")[0] for m in needs if not _importable(m)]
+    if missing:
+        return (f"--animate needs {', '.join(missing)}: {INSTALL_EXTRAS}"
+                + (" (or write an .html player)" if missing == ["PIL"] else ""))
     return None
 
 
