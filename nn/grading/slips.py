@@ -17,6 +17,7 @@ depth (a network of 3,000 layers ran out of memory); this way grading is linear 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..textbook.deltas import ACTIVATIONS, LOSSES, Activation, DeltaResult, Network
@@ -47,13 +48,15 @@ class Slip(enum.Enum):
     WRONG = "wrong"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Variant:
     """The delta rule with ``slip`` made at ``layers`` (HALF_SSE: every delta times
-    ``factor``; Y_MINUS_T: at the output)."""
+    ``factor``; Y_MINUS_T: at the output). The layers are a range: one layer, the hidden ones
+    or all of them. A grading makes each variant once (``SlippedPasses.variant``) and keys its
+    passes by it: variants compare and hash by identity, the cheapest key there is."""
 
     slip: Slip
-    layers: frozenset[int]
+    layers: range
     factor: float = 1.0  # HALF_SSE: 2 (½ dropped) or 0.5 (doubled)
     one_layer: bool = False  # made at one layer of several of its kind (the search is bounded)
 
@@ -62,9 +65,13 @@ class Variant:
         if self.slip is Slip.HALF_SSE:
             return ("with the ½ of E = ½ Σ (y − t)² dropped (every delta doubled)"
                     if self.factor == 2.0 else "with the ½ applied twice (every delta halved)")
-        where = ("every layer" if len(self.layers) == n_layers and n_layers > 1 else
-                 ", ".join(f"layer {k}" + (" (the output)" if k == n_layers - 1 else "")
-                           for k in sorted(self.layers)))
+        if len(self.layers) == n_layers and n_layers > 1:
+            where = "every layer"
+        elif len(self.layers) > 3:
+            where = f"every hidden layer (layers {self.layers[0]} to {self.layers[-1]})"
+        else:
+            where = ", ".join(f"layer {k}" + (" (the output)" if k == n_layers - 1 else "")
+                              for k in self.layers)
         return f"with {self.slip.value} at {where}"
 
 
@@ -75,27 +82,29 @@ def y_minus_t_applies(net: Network, loss: str) -> bool:
         (net.layers[-1].activation, loss) not in MATCHED
 
 
-def variants(net: Network, loss: str, layer: int) -> list[Variant]:
+def variants(net: Network, loss: str, layer: int,
+             make: Callable[..., Variant] = Variant) -> list[Variant]:
     """The slipped passes looked through for a number at ``layer``, in the order they are
     tried: y − t; h'(a) left out at each layer (the output first, within ``CARRY`` layers
     above), then at every layer; the same for h' at z; row-wise weights at each hidden layer,
-    then at all of them; the ½ dropped, then doubled."""
+    then at all of them; the ½ dropped, then doubled. ``make(slip, layers, factor,
+    one_layer)`` makes each."""
     n_layers = len(net.layers)
-    every = frozenset(range(n_layers))
+    every = range(n_layers)
     hidden = range(n_layers - 1)
     near = range(min(n_layers - 1, layer + CARRY), layer - 1, -1)
     out: list[Variant] = []
     if y_minus_t_applies(net, loss):
-        out.append(Variant(Slip.Y_MINUS_T, frozenset({n_layers - 1})))
+        out.append(make(Slip.Y_MINUS_T, range(n_layers - 1, n_layers)))
     for slip in (Slip.H_PRIME_LEFT_OUT, Slip.H_PRIME_AT_Z):
-        out += [Variant(slip, frozenset({k}), one_layer=True) for k in near]
+        out += [make(slip, range(k, k + 1), one_layer=True) for k in near]
         if n_layers > 1:
-            out.append(Variant(slip, every))
-    out += [Variant(Slip.ROW_WISE, frozenset({k}), one_layer=True) for k in near if k in hidden]
+            out.append(make(slip, every))
+    out += [make(Slip.ROW_WISE, range(k, k + 1), one_layer=True) for k in near if k in hidden]
     if n_layers > 2:
-        out.append(Variant(Slip.ROW_WISE, frozenset(hidden)))
+        out.append(make(Slip.ROW_WISE, hidden))
     if loss == "sse":
-        out += [Variant(Slip.HALF_SSE, frozenset(), 2.0), Variant(Slip.HALF_SSE, frozenset(), 0.5)]
+        out += [make(Slip.HALF_SSE, range(0), 2.0), make(Slip.HALF_SSE, range(0), 0.5)]
     return out
 
 
@@ -125,7 +134,7 @@ def slipped_deltas(net: Network, result: DeltaResult, n: int, variant: Variant |
     last = len(net.layers) - 1
     top = last if top is None else top
     slip: Slip | None = variant.slip if variant is not None else None
-    at = variant.layers if variant is not None else frozenset()
+    at = variant.layers if variant is not None else range(0)
     factor = variant.factor if variant is not None else 1.0
     deltas: list[list[float]] = []  # top first, reversed at the end
     if top == last:
@@ -169,15 +178,26 @@ class SlippedPasses:
     def __init__(self, net: Network, result: DeltaResult) -> None:
         self.net = net
         self.result = result
+        self._made: dict[tuple[Slip, range, float, bool], Variant] = {}
         self._variants: dict[int, list[Variant]] = {}
         # (variant, example) -> (its lowest layer, deltas from there up), or None: no such pass
         self._deltas: dict[tuple[Variant, int], tuple[int, list[list[float]]] | None] = {}
+
+    def variant(self, slip: Slip, layers: range, factor: float = 1.0,
+                one_layer: bool = False) -> Variant:
+        """The one Variant of this grading with these fields."""
+        key = (slip, layers, factor, one_layer)
+        got = self._made.get(key)
+        if got is None:
+            got = self._made[key] = Variant(slip, layers, factor, one_layer)
+        return got
 
     def at(self, layer: int) -> list[Variant]:
         """The variants looked through for a number at ``layer``, in order."""
         got = self._variants.get(layer)
         if got is None:
-            got = self._variants[layer] = variants(self.net, self.result.loss_name, layer)
+            got = self._variants[layer] = variants(self.net, self.result.loss_name, layer,
+                                                   self.variant)
         return got
 
     def deltas(self, variant: Variant, n: int, layer: int) -> list[float] | None:
@@ -186,7 +206,7 @@ class SlippedPasses:
         key = (variant, n)
         if key not in self._deltas:
             if variant.one_layer:  # only the CARRY layers below the slip are ever asked for
-                (k,) = variant.layers
+                k = variant.layers[0]
                 bottom = max(0, k - CARRY)
                 got = slipped_deltas(self.net, self.result, n, variant, k, bottom)
             else:
