@@ -22,13 +22,15 @@ with only the names it uses; an unknown name's "did you mean" comes from a bound
 
 from __future__ import annotations
 
+import keyword
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..value import Value
 from .diagnose import Checker, Diagnosis, Facts, Question
-from .expr import FUNCTIONS, parse
+from .expr import FUNCTIONS, ExpressionError, parse
 from .formulas import equation, partial
 from .report import (
     ATOL,
@@ -81,11 +83,9 @@ def from_equations(equations: str | Sequence[str], values: Mapping[str, float]) 
         if name in env:
             raise ValueError(f"equation {k + 1} {line!r}: {name} already has a value")
         _check_names({name: None})
-        # parse checks every variable it is given: given only the names this equation uses
-        # (a name it does not know is still refused, naming it), the whole system costs
-        # linear time instead of equations x names.
-        used = {w: env[w] for w in _WORD.findall(rhs) if w in env}
-        node = parse(rhs, used, label=False)
+        # parse checks every variable it is given: given only the names this equation uses,
+        # the whole system costs linear time instead of equations x names.
+        node = parse(rhs, _used(rhs, env), label=False)
         if node.label is not None:
             raise ValueError(f"equation {k + 1} {line!r} only renames {node.label}: each "
                              "equation must compute something")
@@ -97,6 +97,22 @@ def from_equations(equations: str | Sequence[str], values: Mapping[str, float]) 
 
 
 _WORD = re.compile(r"(?<![\w.])[^\W\d]\w*")  # a name; not the e of 1e5, nor a digit run
+
+
+def _used(rhs: str, env: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables of ``env`` that ``rhs`` names; an ExpressionError for a name that is
+    neither a variable nor a function (listing a few of the variables)."""
+    text = rhs.strip()
+    used: dict[str, Any] = {}
+    for m in _WORD.finditer(text):
+        word = unicodedata.normalize("NFKC", m.group())  # as ast reads names
+        if word in env:
+            used[word] = env[word]
+        elif word not in FUNCTIONS and not keyword.iskeyword(word):
+            raise ExpressionError(f"unknown name {word!r}: give it a value ({word}=1.5); names "
+                                  f"with values: {listing(sorted(env)) or 'none'}", text, 1,
+                                  m.start(), m.end())
+    return used
 
 
 def _check_names(env: Mapping[str, Any]) -> None:
