@@ -13,7 +13,8 @@ AUTOGRAD_PUBLIC = {"autograd", "autograd.teach.expr", "autograd.drawing.player",
                    "autograd.drawing.steps", "autograd.compiled.tape", "autograd.drawing.graph",
                    "autograd.drawing.render", "autograd.drawing.wasm",
                    "autograd.teach.explain", "autograd.teach.formulas",
-                   "autograd.teach.handcheck", "autograd.teach.worksheet"}
+                   "autograd.teach.handcheck", "autograd.teach.report",
+                   "autograd.teach.worksheet"}
 HEAVY = ("numpy", "graphviz", "matplotlib", "tqdm", "PIL", "IPython", "torch", "hypothesis")
 
 
