@@ -106,6 +106,7 @@ bench: $(DOCS_STAMP) node_modules
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/higher_order.py
+	$(BIN)/python benchmarks/costs.py
 	$(BIN)/python benchmarks/playground_speed.py
 	$(BIN)/python benchmarks/live.py
 
