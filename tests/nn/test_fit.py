@@ -329,7 +329,8 @@ def test_an_interrupt_at_every_line_leaves_a_history_that_matches_the_model(comp
     if compiled:
         pytest.importorskip("numpy")
     files = {str(Path(__file__).resolve().parents[2] / "nn" / f) for f in
-             ("train.py", "compiled.py")}
+             ("train.py", "compiled/trainer.py", "watch/training.py")}
+    assert all(Path(f).is_file() for f in files), "a traced file moved: update the list"
     ds = moons(12, seed=1)
     ys = ds.targets("hinge")
     per_epoch = 1 if batch_size is None else -(-12 // batch_size)
