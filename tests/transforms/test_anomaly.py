@@ -7,8 +7,8 @@ import re
 import pytest
 from threads import held_in_another_thread
 
-import autograd.transforms.anomaly as anomaly_module
 import autograd.recording as recording
+import autograd.transforms.anomaly as anomaly_module
 from autograd import AnomalyError, Value, detect_anomaly, first_nonfinite, toposort
 
 INF = float("inf")
