@@ -6,7 +6,7 @@ with its rules' own expressions: ``tanh``'s method computes ``m.tanh(x)`` and re
 ``1.0 - y * y`` on its edge, because that is what ``TANH``'s forward and partials say. The table
 stays the one place a derivative is written; this file only copies it into plain Python that
 grep, go-to-definition, a debugger, coverage and tracebacks all see. Nothing is generated at
-import time. ``tests/engine/test_generated_methods.py`` fails when arithmetic.py is stale.
+import time. ``tests/engine/test_node_layout.py`` fails when arithmetic.py is stale.
 
     python tools/generate_methods.py          # rewrite autograd/arithmetic.py
     python tools/generate_methods.py --check  # exit 1 if it is out of date
