@@ -41,6 +41,16 @@ def test_the_generated_methods_are_up_to_date():
     assert gen.main(["--check"]) == 0  # what `make lint` runs
 
 
+def test_the_staleness_check_fails_on_a_stale_file(tmp_path, monkeypatch, capsys):
+    gen = _generator()
+    stale = tmp_path / "arithmetic.py"
+    stale.write_text(gen.generate().replace("d = 1.0 - y * y", "d = 1.0 - y"), encoding="utf-8")
+    monkeypatch.setattr(gen, "TARGET", stale)
+    assert gen.main(["--check"]) == 1
+    assert "run `make generate`" in capsys.readouterr().out
+    assert gen.main([]) == 0 and gen.main(["--check"]) == 0  # rewritten from the table
+
+
 def test_the_generator_refuses_a_rule_it_cannot_copy():
     gen = _generator()
     source = ("X = Primitive('x', 1, forward=lambda m, x: m.exp(x),\n"
