@@ -95,7 +95,7 @@ lint: $(STAMP)
 	$(BIN)/python tools/generate_methods.py --check
 
 # Value's arithmetic methods are written from the op table (autograd/ops.py) into
-# autograd/value.py; run after adding or changing a primitive.
+# autograd/arithmetic.py; run after adding or changing a primitive.
 generate:
 	$(PYTHON) tools/generate_methods.py
 

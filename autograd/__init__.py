@@ -1,41 +1,55 @@
 """edgegrad's engine: scalar reverse-mode automatic differentiation with the local derivative
 recorded on every edge of the graph.
 
-The modules, in the order they import each other: ``ops`` (the primitive table) and
-``backends`` (floats, numpy arrays, Values), ``value`` (the node), ``backward`` (topological
-order and the chain rule), ``anomaly``, ``higher`` and ``forward`` (optional transforms),
-``functional`` and ``check`` (what users call), then ``expr``, ``viz``, ``steps``, ``player``
-and the compiled tape (``program``, ``replay``, ``tape``); the teaching tools ``formulas``
-(local derivatives as formulas), ``explain`` (the chain rule written out), ``handcheck`` (a
-learner's numbers checked) and ``worksheet`` come last. ``files`` (``atomic_write``, the one
-writer of every output file) stands apart: it imports nothing of the engine.
+The modules, bottom up, each importing only those below it: ``primitive`` (what a table entry
+is), ``ops`` (the primitive table) and ``backends`` (floats, numpy arrays, Values);
+``recording`` (grad mode and hooks: ``no_grad``, ``watch``, ``capture``); ``node`` (a node's
+slots and edges, and the one builder of op nodes), ``arithmetic`` (Value's arithmetic methods,
+generated from the table); ``backward`` (topological order and the chain rule); ``value``
+(``Value``). Above them the subpackages: ``files`` (``atomic_write``, the one writer of every
+output file; it imports nothing of the engine), ``transforms`` (higher order, forward mode,
+anomaly detection, the functional API, gradient checking), ``compiled`` (the tape), ``teach``
+(formulas, explain, a learner's numbers checked, worksheets, the expression language) and
+``drawing`` (DOT, the step-through and its player).
+
+``import autograd`` loads the engine only; the names below that come from a subpackage
+(``grad``, ``to_dot``, ``explain``, ...) load it on first use.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .backward import backward, reverse_order, toposort
-from .drawing.graph import draw, save, to_dot
-from .files.atomic import atomic_write
-from .ops import ACTIVATIONS, PRIMITIVES, Primitive
-from .teach.explain import explain
-from .teach.handcheck import check_by_hand
-from .teach.worksheet import worksheet
-from .transforms.anomaly import AnomalyError, detect_anomaly, first_nonfinite
-from .transforms.check import GradCheckReport, GradientCheckError, check_grads, numerical_grad
-from .transforms.functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
-from .value import (
-    DomainError,
-    Value,
-    ZeroDivisionDomainError,
-    apply,
-    atan2,
-    capture,
-    clamp,
-    hypot,
-    is_grad_enabled,
-    maximum,
-    minimum,
-    no_grad,
-    watch,
-)
+from .node import DomainError, ZeroDivisionDomainError
+from .ops import ACTIVATIONS, PRIMITIVES
+from .primitive import Primitive
+from .recording import capture, is_grad_enabled, no_grad, watch
+from .value import Value, apply, atan2, clamp, hypot, maximum, minimum
+
+if TYPE_CHECKING:
+    from .drawing.graph import draw, save, to_dot
+    from .files.atomic import atomic_write
+    from .teach.explain import explain
+    from .teach.handcheck import check_by_hand
+    from .teach.worksheet import worksheet
+    from .transforms.anomaly import AnomalyError, detect_anomaly, first_nonfinite
+    from .transforms.check import (
+        GradCheckReport,
+        GradientCheckError,
+        check_grads,
+        numerical_grad,
+    )
+    from .transforms.functional import (
+        grad,
+        gradients,
+        hessian,
+        hvp,
+        jacobian,
+        jvp,
+        value_and_grad,
+    )
 
 __version__ = "0.1.0"
 """edgegrad's version."""
@@ -56,3 +70,34 @@ __all__ = [
     "check_by_hand", "explain", "worksheet",
     "atomic_write",
 ]
+
+_LAZY: dict[str, str] = {
+    "atomic_write": "files.atomic",
+    "AnomalyError": "transforms.anomaly", "detect_anomaly": "transforms.anomaly",
+    "first_nonfinite": "transforms.anomaly",
+    "GradCheckReport": "transforms.check", "GradientCheckError": "transforms.check",
+    "check_grads": "transforms.check", "numerical_grad": "transforms.check",
+    "grad": "transforms.functional", "gradients": "transforms.functional",
+    "hessian": "transforms.functional", "hvp": "transforms.functional",
+    "jacobian": "transforms.functional", "jvp": "transforms.functional",
+    "value_and_grad": "transforms.functional",
+    "draw": "drawing.graph", "save": "drawing.graph", "to_dot": "drawing.graph",
+    "explain": "teach.explain", "check_by_hand": "teach.handcheck",
+    "worksheet": "teach.worksheet",
+}
+"""The public names that live in a subpackage, and its module: loaded on first use (PEP 562)."""
+
+
+def __getattr__(name: str) -> Any:
+    """A public name from a subpackage, imported the first time it is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next lookup finds it directly
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily loaded ones included."""
+    return sorted(set(globals()) | set(__all__))

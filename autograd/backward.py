@@ -1,22 +1,45 @@
-"""The backward pass: topologically sort the graph, then apply the chain rule edge by edge."""
+"""The backward pass: order the graph, then apply the chain rule edge by edge.
+
+The whole algorithm, as ``chain_rule`` below writes it once::
+
+    for node in reverse_order(root):        # each node after every node that consumes it
+        for parent, local in node.edges():  # local = d(node)/d(parent), from the forward pass
+            parent.grad += local * node.grad
+
+By the time a node's turn comes, every node that consumes it has sent its share, so its
+gradient is complete. Every pass in the package is this loop and differs only in where it keeps
+the gradients and how a node's incoming shares are added: ``backward`` keeps them in ``.grad``
+(and shows each edge to the ``watch(on_edge=...)`` hooks), ``create_graph=True`` builds them as
+Values, ``transforms.higher`` keeps them in a dict, ``drawing.steps`` shows each step to a
+learner. ``_propagate`` is the one copy written for speed, on the default path; the readable
+loop is its docstring and a test holds the two to identical gradients.
+
+This module sits below ``value.py`` (``Value.backward`` calls ``backward`` here) and knows nodes
+only as ``node.Node``: the Values it builds for ``create_graph`` are of the graph's own class.
+"""
 
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
+from typing import Any, TypeVar
 
-from .ops import PRIMITIVES
-from .value import VALUE_MATH, DomainError, EdgeHook, Value, edge_hooks, recording
+from .node import VALUE_MATH, DomainError, Node, _apply_rules, _operand
+from .ops import PRIMITIVES, SUM
+from .recording import EdgeHook, edge_hooks, recording
+
+N = TypeVar("N", bound=Node)
 
 
-def reverse_order(root: Value) -> list[Value]:
+def reverse_order(root: N) -> list[N]:
     """Every node reachable from ``root``, each one after all the nodes that consume it.
 
     Kahn's algorithm on the reversed graph: first count each node's consuming edges, then
     release a node once all of them are processed. No recursion (a million-deep chain is fine)
     and no hashing order: the same graph always gives the same list. ``root`` comes first.
     """
-    consumers: dict[Value, int] = {root: 0}
+    consumers: dict[N, int] = {root: 0}
     stack = [root]
     while stack:
         node = stack.pop()
@@ -38,14 +61,38 @@ def reverse_order(root: Value) -> list[Value]:
     return order
 
 
-def toposort(root: Value) -> list[Value]:
+def toposort(root: N) -> list[N]:
     """Every node reachable from ``root``, each after all of its parents (``root`` last)."""
     order = reverse_order(root)
     order.reverse()
     return order
 
 
-def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
+def chain_rule(order: Iterable[N], upstream: Callable[[N], Any],
+               edges: Callable[[N], Iterable[tuple[N, Any]]] | None = None,
+               ) -> Iterator[tuple[N, int, N, Any, Any]]:
+    """The chain rule, one edge at a time: ``(node, i, parent, local, g)`` for each edge.
+
+    ``order`` is ``reverse_order(root)``. When a node's turn comes, ``upstream(node)`` gives its
+    gradient ``g``, complete by then (None: the node was not reached, it has no steps); each
+    edge ``i`` then yields ``local`` = d(node)/d(parent). The caller adds ``local * g`` to the
+    parent's gradient, wherever it keeps gradients, before asking for the next step.
+    ``edges(node)`` gives the edges (``Node.edges`` by default; the local derivatives as Values
+    for ``create_graph``).
+    """
+    edges_of = edges or Node.edges
+    for node in order:
+        g = upstream(node)
+        if g is None:
+            continue
+        for i, (parent, local) in enumerate(edges_of(node)):
+            yield node, i, parent, local, g
+
+
+_grad = attrgetter("grad")
+
+
+def backward(root: Node, grad: Any = 1.0, create_graph: bool = False) -> None:
     """Apply the chain rule from ``root`` back to the leaves (what ``Value.backward`` runs).
 
     Every node is visited after all the nodes that consume it, so its grad is complete when
@@ -70,16 +117,15 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
         _backward_graph(order, grad, hooks)
         return
     root.grad += grad
-    for node in order:
-        for i, (parent, local) in enumerate(node.edges()):
-            for hook in hooks:
-                hook(node, i, parent, local, node.grad)
-            parent.grad += local * node.grad
+    for node, i, parent, local, g in chain_rule(order, _grad):
+        for hook in hooks:
+            hook(node, i, parent, local, g)
+        parent.grad += local * g
 
 
 def _seed(grad: Any, create_graph: bool) -> Any:
     """The seed d(root)/d(root) as a float (or a Value, with create_graph); else a TypeError."""
-    if isinstance(grad, Value):
+    if isinstance(grad, Node):
         if not create_graph:
             return grad.data
         return grad
@@ -89,7 +135,7 @@ def _seed(grad: Any, create_graph: bool) -> Any:
                     f"{' or a Value' if create_graph else ''}; got {type(grad).__name__}")
 
 
-def _propagate(root: Value, grad: Any) -> None:
+def _propagate(root: Node, grad: Any) -> None:
     """``backward``'s chain rule for floats, without hooks: the same order, hence the same sums.
 
     It does exactly what this does (a test holds the two to identical grads)::
@@ -99,9 +145,8 @@ def _propagate(root: Value, grad: Any) -> None:
             if node.parents:
                 node.grad = 0.0
         root.grad += grad
-        for node in order:
-            for parent, local in node.edges():
-                parent.grad += local * node.grad
+        for node, i, parent, local, g in chain_rule(order, lambda node: node.grad):
+            parent.grad += local * g
 
     written for the interpreter's costs, because every training step runs it: each interior
     node counts its consumers in its own ``_pending`` slot (0 at rest) instead of in a dict;
@@ -164,7 +209,7 @@ def _propagate(root: Value, grad: Any) -> None:
 # create_graph: the same chain rule with Values for local derivatives and grads.
 
 
-def differentiable_edges(node: Value) -> tuple[tuple[Value, Any], ...]:
+def differentiable_edges(node: N) -> tuple[tuple[N, Any], ...]:
     """(parent, d(node)/d(parent)) for each edge, the derivative built as a Value.
 
     The node's partials rule from the table, evaluated with the Value backend. Entries that the
@@ -209,28 +254,33 @@ def combine(terms: list[Any]) -> Any:
     eager pass adds them in the same order, so the numbers agree to the last bit)."""
     if len(terms) == 1:
         return terms[0]
-    if all(type(t) is float for t in terms):
+    like = next((t for t in terms if isinstance(t, Node)), None)
+    if like is None:
         total = terms[0]
         for t in terms[1:]:
             total += t
         return total
-    return Value.sum(terms)
+    parents: list[Any] = [_operand(type(like), t) for t in terms]
+    return _apply_rules(SUM, parents)
 
 
-def _backward_graph(order: list[Value], grad: Any, hooks: tuple[EdgeHook, ...]) -> None:
+def _backward_graph(order: list[N], grad: Any, hooks: tuple[EdgeHook, ...]) -> None:
     """The chain rule with differentiable edges. Each node's contributions are collected and
     summed as one node once all have arrived (reverse topological order guarantees that);
     interior grads are replaced, leaves accumulate. The nodes built here are recorded even
     inside ``no_grad()``: create_graph asks for exactly that graph."""
-    arrived: dict[Value, list[Any]] = {order[0]: [grad]}
+    arrived: dict[N, list[Any]] = {order[0]: [grad]}
+
+    def upstream(node: N) -> Any:
+        g = combine(arrived.pop(node))
+        node.grad = g if node.parents else accumulate(node.grad, g)
+        return g
+
     with recording(gradients=True):
-        for node in order:
-            g = combine(arrived.pop(node))
-            node.grad = g if node.parents else accumulate(node.grad, g)
-            for i, (parent, local) in enumerate(differentiable_edges(node)):
-                for hook in hooks:
-                    hook(node, i, parent, local, g)
-                arrived.setdefault(parent, []).append(scaled(local, g))
+        for node, i, parent, local, g in chain_rule(order, upstream, differentiable_edges):
+            for hook in hooks:
+                hook(node, i, parent, local, g)
+            arrived.setdefault(parent, []).append(scaled(local, g))
     for node in order:
-        if not isinstance(node.grad, Value):
-            node.grad = Value(node.grad)
+        if not isinstance(node.grad, Node):
+            node.grad = type(node)(node.grad)  # the graph's own class: Value

@@ -19,93 +19,30 @@ Signatures, by arity (these parameter names exactly: Value's methods are written
 ``partials`` returns a tuple literal with one local derivative per operand: d(output)/d(operand),
 in operand order. ``y`` is the forward output, so rules such as tanh' = 1 - y*y reuse it.
 
-Adding an op:
-
-1. Add its ``Primitive`` below: name, arity, forward, partials, ``formulas``, domain (and
-   ``valid``; ``divides_by_zero`` if leaving the domain is a division by zero), the ``methods``
-   Value gets for it, a one-line ``doc``. Add it to ``PRIMITIVES``.
-2. If a rule needs a function the backends lack, add it to all three in ``backends.py`` and to
-   ``backends.FUNCTIONS`` (a test holds the three to the same list).
-3. Run ``make generate``: it writes the new Value methods into ``value.py`` from the rules.
-4. Add a case to ``tests/test_engine_ops.py`` (its forward from an independent formula, the
-   kinks to keep away from); its partials are then checked against central differences, its
-   second derivatives, the tape and forward mode by ``tests/test_engine_math.py``.
-
 A rule runs on floats, so Python evaluates every argument of ``m.where(cond, a, b)``: both
 branches must be computable for any operand inside the domain (elu's forward clips the
 argument of its ``expm1`` for that reason).
 
-The tape, higher-order gradients, forward mode, the expression language, ``edgegrad draw``'s
-help and the drawings all read the table, so nothing else changes.
+Adding an op: the one place is this file. Write its ``NAME = Primitive(...)`` below (name,
+arity, forward, partials, ``formulas``, domain and ``valid``, a one-line ``doc``, and the
+``methods`` Value gets for it, if any). ``PRIMITIVES`` collects every Primitive defined here,
+so the op cannot be declared and left out; the tape, higher-order gradients, forward mode, the
+expression language, the drawings and ``edgegrad draw``'s help all read ``PRIMITIVES``. Then
+``make generate`` writes the Value methods it names into ``arithmetic.py``, and the tests name
+every list that must hear of it (the test cases in ``tests/engine/test_ops.py``, the docs' op
+table, PyTorch parity; ``tests/engine/test_op_lists.py``). A rule that needs a function the
+backends lack adds it to all three in ``backends.py`` and to ``backends.FUNCTIONS``.
+``tests/engine/test_adding_an_op.py`` adds a throwaway op this way and sees it differentiated,
+drawn, compiled and parsed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import reduce
 from operator import add
-from typing import Any
 
-Rule = Callable[..., Any]
-
-
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity: each primitive is one object
-class Primitive:
-    """One differentiable operation: its name, forward, local partials and valid domain.
-
-    Frozen: the table is read by every path (eager, tape, higher-order, forward mode), so a
-    variant (a deliberately wrong derivative in a test) is a new Primitive made with
-    ``dataclasses.replace`` and applied with ``autograd.apply``; the table itself never changes.
-    """
-
-    name: str
-    arity: int  # 1, 2, 3, or -1 for any number of operands
-    forward: Rule
-    partials: Rule
-    domain: str = "all real numbers"
-    valid: Callable[..., bool] | None = None  # operands (and parameter) -> inside the domain?
-    param: str | None = None  # the name of a static parameter, e.g. "exponent"
-    symbol: str | None = None  # infix symbol for drawings and traces ("+", "*", ...)
-    checked: bool = False  # eager must test ``valid`` itself: the float forward would not raise
-    doc: str = ""  # the one-line math, e.g. "e^x" (the docstring of the Value method)
-    methods: tuple[str, ...] = ()  # Value's methods for it; a binary op's second is reflected
-    default: float | None = None  # the static parameter's default in the Value method
-    formulas: tuple[str, ...] = ()
-    """The local derivatives as text for people, one per operand (an n-ary op: one for all), in
-    the rule's names (x, x1, x2, x3, y, c), the backends' function names and ``pi``, in Python
-    syntax: tanh's is "1 - y**2". A test evaluates each against the partials rule, so the two
-    cannot drift apart."""
-    divides_by_zero: Callable[..., bool] | None = None
-    """Operands (then the parameter) at which the op would divide by zero (x / 0, 0 ** -1):
-    there its DomainError is also a ZeroDivisionError, as Python's own ``1 / 0.0``."""
-
-    def inside(self, *operands: Any) -> bool:
-        """Whether these operands (then the parameter, if any) are inside the domain."""
-        return self.valid is None or self.valid(*operands)
-
-    @property
-    def display(self) -> str:
-        """The short text drawings put on this op's node."""
-        return self.symbol or self.name
-
-    def run_forward(self, m: Any, operands: Sequence[Any], param: Any = None) -> Any:
-        """``forward`` with the operands as one sequence, whatever the arity (module doc)."""
-        if self.arity == -1:
-            return self.forward(m, operands)
-        if self.param is not None:
-            return self.forward(m, operands[0], param)
-        return self.forward(m, *operands)
-
-    def run_partials(self, m: Any, operands: Sequence[Any], y: Any, param: Any = None) -> Any:
-        """``partials`` with the operands as one sequence, whatever the arity."""
-        if self.arity == -1:
-            return self.partials(m, operands, y)
-        if self.param is not None:
-            return self.partials(m, operands[0], y, param)
-        return self.partials(m, *operands, y)
-
+from .primitive import Primitive
 
 # ---------------------------------------------------------------------------------------------
 # The table. Each entry: forward, then the local partials, then the domain. Conventions at
@@ -601,17 +538,21 @@ SUM = Primitive(
     doc="x1 + x2 + ... + xn as one node: every local derivative is 1.",
 )
 
-PRIMITIVES: dict[str, Primitive] = {
-    p.name: p
-    for p in (ADD, SUB, MUL, DIV, MOD, NEG, ABS, SIGN, POW, VPOW,
-              EXP, EXPM1, LOG, LOG1P, LOG2, LOG10, SQRT, HYPOT,
-              SIN, COS, TAN, ASIN, ACOS, ATAN, ATAN2, DEGREES, RADIANS,
-              SINH, COSH, TANH, ASINH, ACOSH, ATANH,
-              ERF, FLOOR, CEIL, ROUND, MAXIMUM, MINIMUM, CLAMP,
-              SIGMOID, RELU, LEAKY_RELU, SOFTPLUS, GELU, SILU, ELU,
-              SUM)
-}
-"""Every primitive by name. The one place an op's derivative is written."""
+
+def _collect(namespace: dict[str, object]) -> dict[str, Primitive]:
+    """Every Primitive of ``namespace`` by name, in the order they are defined."""
+    table: dict[str, Primitive] = {}
+    for p in namespace.values():
+        if isinstance(p, Primitive):
+            if p.name in table:
+                raise ValueError(f"two primitives are named {p.name!r} in ops.py")
+            table[p.name] = p
+    return table
+
+
+PRIMITIVES: dict[str, Primitive] = _collect(dict(globals()))
+"""Every primitive by name, collected from the definitions above: the one place an op's
+derivative is written, and the one list of ops."""
 
 ACTIVATIONS: tuple[str, ...] = ("linear", "relu", "leaky_relu", "tanh", "sigmoid", "softplus",
                                 "sin", "exp", "gelu", "silu", "elu")

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..backends import FLOAT, NumpyMath, numpy_math, numpy_module
-from ..ops import PRIMITIVES, SUM, Primitive
-from ..value import DomainError
+from ..node import DomainError
+from ..ops import PRIMITIVES, SUM
+from ..primitive import Primitive
 from .program import DOT, Instruction, Program
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The backward pass one chain-rule step at a time: a generator and a printable trace.
 
 Each step is one edge: ``parent.grad += local * node.grad``, in exactly the order
-``autograd.backward`` applies them. The steps run on their own copy of the gradients, so a
-Value's ``.grad`` is never touched. ``autograd.drawing.player`` animates them.
+``autograd.backward`` applies them (the steps are ``backward.chain_rule``'s, the one loop). The
+steps run on their own copy of the gradients, so a Value's ``.grad`` is never touched.
+``autograd.drawing.player`` animates them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..backward import reverse_order
+from ..backward import chain_rule, reverse_order
 from ..teach.formulas import edge_formula, node_names
 from ..value import Value
 from .graph import _float, _num, op_text
@@ -49,17 +50,14 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
         raise TypeError(f"backward_steps takes the root Value of a graph; "
                         f"got {type(root).__name__}")
     grads: dict[Value, float] = {root: float(grad)}
-    index = 0
-    for node in reverse_order(root):
-        upstream = grads.get(node, 0.0)
-        for i, (parent, local) in enumerate(node.edges()):
-            lf = _float(local)
-            before = grads.get(parent, 0.0)
-            contribution = lf * upstream
-            after = before + contribution
-            grads[parent] = after
-            yield BackwardStep(index, node, parent, i, lf, upstream, contribution, before, after)
-            index += 1
+    steps = chain_rule(reverse_order(root), lambda node: grads.get(node, 0.0))
+    for index, (node, i, parent, local, upstream) in enumerate(steps):
+        lf = _float(local)
+        before = grads.get(parent, 0.0)
+        contribution = lf * upstream
+        after = before + contribution
+        grads[parent] = after
+        yield BackwardStep(index, node, parent, i, lf, upstream, contribution, before, after)
 
 
 def format_trace(root: Value, grad: float = 1.0, fmt: str = ".4g",

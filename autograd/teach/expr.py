@@ -13,8 +13,10 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Union
 
-from ..ops import PRIMITIVES, Primitive
-from ..value import DomainError, Value, apply
+from ..node import DomainError
+from ..ops import PRIMITIVES
+from ..primitive import Primitive
+from ..value import Value, apply
 
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "ExpressionError", "parse"]
 

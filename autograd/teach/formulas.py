@@ -21,7 +21,8 @@ from functools import cache
 from typing import Any, Union
 
 from ..backward import toposort
-from ..ops import PRIMITIVES, Primitive
+from ..ops import PRIMITIVES
+from ..primitive import Primitive
 from ..value import Value
 
 __all__ = ["EdgeFormula", "edge_formula", "edge_formulas", "equation", "formula_text",

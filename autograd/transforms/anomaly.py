@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backward import reverse_order
-from ..value import Value, building_gradients, describe, watch
+from ..node import describe
+from ..recording import building_gradients, watch
+from ..value import Value
 
 # autograd/, this file being in autograd/transforms/: frames anywhere below it are the engine's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

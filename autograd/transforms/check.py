@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..value import Value, no_grad
+from ..recording import no_grad
+from ..value import Value
 from .functional import hessian
 
 

@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..value import Value, watch
+from ..recording import watch
+from ..value import Value
 from .higher import inner
 
 

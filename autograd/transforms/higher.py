@@ -12,8 +12,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..backward import combine, differentiable_edges, reverse_order, scaled
-from ..value import Value, edge_hooks, recording
+from ..backward import chain_rule, combine, differentiable_edges, reverse_order, scaled
+from ..recording import edge_hooks, recording
+from ..value import Value
 
 
 def _lift(x: Any) -> Value:
@@ -39,20 +40,24 @@ def _grad_graph(order: list[Value], seed: Any, targets: set[Value]) -> dict[Valu
     hooks = edge_hooks()
     arrived: dict[Value, list[Any]] = {order[0]: [seed]}
     grads: dict[Value, Any] = {}
+
+    def upstream(node: Value) -> Any:
+        terms = arrived.pop(node, None)
+        if terms is None:  # reached only through pruned edges
+            return None
+        g = grads[node] = combine(terms)
+        return g
+
+    def edges(node: Value) -> tuple[tuple[Value, Any], ...]:
+        return differentiable_edges(node) if node in keep else ()
+
     with recording(gradients=True):
-        for node in order:
-            terms = arrived.pop(node, None)
-            if terms is None:  # reached only through pruned edges
+        for node, i, parent, local, g in chain_rule(order, upstream, edges):
+            if parent not in keep:
                 continue
-            g = grads[node] = combine(terms)
-            if node not in keep:
-                continue
-            for i, (parent, local) in enumerate(differentiable_edges(node)):
-                if parent not in keep:
-                    continue
-                for hook in hooks:
-                    hook(node, i, parent, local, g)
-                arrived.setdefault(parent, []).append(scaled(local, g))
+            for hook in hooks:
+                hook(node, i, parent, local, g)
+            arrived.setdefault(parent, []).append(scaled(local, g))
     return grads
 
 
@@ -78,14 +83,12 @@ def gradients(root: Value, inputs: Sequence[Value], grad: Any = 1.0,
 def _float_grads(order: list[Value], inputs: Sequence[Value], seed: float) -> tuple[float, ...]:
     """First-order gradients from the recorded float partials, kept in a dict.
 
-    Not ``_grad_graph`` with floats: its bookkeeping is made for building Values, and
-    ``jacobian`` and ``hessian`` run this loop once per output.
+    The chain rule with float contributions added as they arrive (``jacobian`` and ``hessian``
+    run it once per output), not ``_grad_graph``'s bookkeeping for building Values.
     """
     grads: dict[Value, float] = {order[0]: seed}
-    for node in order:
-        g = grads.get(node, 0.0)
-        for p, local in node.edges():
-            grads[p] = grads.get(p, 0.0) + local * g
+    for _, _, parent, local, g in chain_rule(order, lambda node: grads.get(node, 0.0)):
+        grads[parent] = grads.get(parent, 0.0) + local * g
     return tuple(float(grads.get(x, 0.0)) for x in inputs)
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_ops import CASES
 
 from autograd import PRIMITIVES, Value, apply, backends, grad, gradients, jvp, ops, to_dot, watch
-from autograd import value as value_module
+from autograd import node as node_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,8 +36,19 @@ def _generator():
 
 def test_the_generated_methods_are_up_to_date():
     gen = _generator()
-    _, block, _ = gen._split((ROOT / "autograd" / "value.py").read_text(encoding="utf-8"))
-    assert block == gen.generate(), "autograd/value.py is stale: run `make generate`"
+    written = (ROOT / "autograd" / "arithmetic.py").read_text(encoding="utf-8")
+    assert written == gen.generate(), "autograd/arithmetic.py is stale: run `make generate`"
+    assert gen.main(["--check"]) == 0  # what `make lint` runs
+
+
+def test_the_staleness_check_fails_on_a_stale_file(tmp_path, monkeypatch, capsys):
+    gen = _generator()
+    stale = tmp_path / "arithmetic.py"
+    stale.write_text(gen.generate().replace("d = 1.0 - y * y", "d = 1.0 - y"), encoding="utf-8")
+    monkeypatch.setattr(gen, "TARGET", stale)
+    assert gen.main(["--check"]) == 1
+    assert "run `make generate`" in capsys.readouterr().out
+    assert gen.main([]) == 0 and gen.main(["--check"]) == 0  # rewritten from the table
 
 
 def test_the_generator_refuses_a_rule_it_cannot_copy():
@@ -67,7 +78,7 @@ def test_every_primitive_but_the_sum_has_a_method():
     assert {p.name for p, _, _ in METHODS} == set(PRIMITIVES) - {"sum", "clamp"}
     for _, name, _ in METHODS:
         method = getattr(Value, name)
-        assert method.__module__ == "autograd.value" and method.__doc__
+        assert method.__module__ == "autograd.arithmetic" and method.__doc__
     assert Value.clamp.__doc__ and Value(2.0).clamp(0, 1).op == "clamp"
 
 
@@ -137,7 +148,7 @@ def test_the_backends_offer_the_same_functions():
     expected = set(backends.FUNCTIONS)
     assert offered(backends.FLOAT) == expected
     assert offered(backends.numpy_math()) == expected
-    assert offered(value_module.VALUE_MATH) == expected
+    assert offered(node_module.VALUE_MATH) == expected
 
 
 def test_every_rule_uses_only_what_the_backends_offer():

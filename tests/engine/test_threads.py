@@ -46,12 +46,12 @@ def test_no_grad_in_one_thread_leaves_another_thread_recording(fast_switching):
 
 
 def test_a_hook_raising_closes_its_block_cleanly():
-    from autograd import value as value_module
+    from autograd import recording
 
     def refuse(node):
         raise RuntimeError("no")
 
     with pytest.raises(RuntimeError), watch(on_node=refuse):
         Value(1.0) + 1.0
-    assert value_module._watched == 0 and value_module._thread.node_hooks == ()
+    assert recording._watched == 0 and recording._thread.node_hooks == ()
     assert (Value(1.0) + 1.0).data == 2.0

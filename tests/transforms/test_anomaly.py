@@ -7,8 +7,8 @@ import re
 import pytest
 from threads import held_in_another_thread
 
+import autograd.recording as recording
 import autograd.transforms.anomaly as anomaly_module
-import autograd.value as value_module
 from autograd import AnomalyError, Value, detect_anomaly, first_nonfinite, toposort
 
 INF = float("inf")
@@ -116,13 +116,13 @@ def test_a_node_made_outside_the_block_has_no_recorded_line():
 
 
 def test_the_mode_is_off_by_default_and_off_again_after_the_block():
-    assert value_module._watched == 0 and not anomaly_module.is_active()
+    assert recording._watched == 0 and not anomaly_module.is_active()
     with pytest.raises(AnomalyError), detect_anomaly(), detect_anomaly():
-        assert anomaly_module.is_active() and value_module._watched == 2
-        assert len(value_module.edge_hooks()) == 2
+        assert anomaly_module.is_active() and recording._watched == 2
+        assert len(recording.edge_hooks()) == 2
         _ = Value(INF) - Value(INF)
-    assert value_module.edge_hooks() == () and value_module._thread.node_hooks == ()
-    assert value_module._watched == 0 and anomaly_module._state.sites is None
+    assert recording.edge_hooks() == () and recording._thread.node_hooks == ()
+    assert recording._watched == 0 and anomaly_module._state.sites is None
     _ = Value(INF) - Value(INF)  # no error any more
 
 

@@ -149,8 +149,8 @@ def test_jvp_errors_name_the_problem():
 
 
 def test_jvp_leaves_the_engine_quiet_afterwards():
-    import autograd.value as value_module
+    import autograd.recording as recording
 
     with pytest.raises(ZeroDivisionError):
         jvp(lambda x: 1 / 0, (1.0,), (1.0,))
-    assert value_module._thread.node_hooks == () and value_module._watched == 0
+    assert recording._thread.node_hooks == () and recording._watched == 0

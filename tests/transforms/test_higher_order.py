@@ -23,7 +23,7 @@ from autograd import (
     no_grad,
     value_and_grad,
 )
-from autograd.value import VALUE_MATH
+from autograd.node import VALUE_MATH
 
 H = 1e-5  # step of the central differences of the first derivative
 
