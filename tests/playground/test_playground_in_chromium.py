@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from drawing.test_in_chromium import CHROMIUM_ARGS, CHROMIUM_NAMES, expected_frames, find_chromium
+from chromium import CHROMIUM_ARGS, CHROMIUM_NAMES, find_chromium
+from drawing.test_in_chromium import expected_frames
 from graphs import karpathy
 
 from autograd.drawing.graph import HIGHLIGHT
