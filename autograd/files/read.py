@@ -1,0 +1,251 @@
+"""The one reader of files that come from outside: problems, answers, worksheets, model files
+and data CSVs. Every limit is checked before the work it bounds.
+
+- ``read_bytes``: at most ``limit`` bytes. A regular file's size is checked (``fstat``) before
+  a byte is read; a pipe, ``/dev/stdin`` or a device such as ``/dev/zero`` is read in chunks of
+  at most ``CHUNK_BYTES`` and refused as soon as it passes the limit. A directory, a dangling
+  symlink or a socket is refused by name.
+- ``read_text``: UTF-8 (a leading byte order mark is dropped); a decode error names its byte
+  offset and line.
+- ``read_json``: the nesting depth is measured by a linear scan (strings skipped) before
+  ``json.loads`` runs, so deep nesting is refused, never a ``RecursionError``; ``NaN`` and
+  ``Infinity`` (not JSON) and integers of more than ``MAX_INT_DIGITS`` digits are refused.
+- ``read_csv``: every field is at most ``max_field`` characters and there are at most
+  ``max_rows`` rows; a malformed line (``csv.Error``) is refused with its line number.
+
+Bad content raises ``InputError`` (a ``ValueError``); a file that cannot be opened raises the
+usual ``OSError`` (``FileNotFoundError``, ``PermissionError``, ...), with a message naming the
+file. Each message says what the file is (``what``: "problem file", "answers file", ...), what
+was wrong and what would be valid. The limits are module constants; a caller (``edgegrad``'s
+``--max-input-bytes``) may raise them for one call.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import errno
+import itertools
+import json
+import os
+import re
+import stat
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["CHUNK_BYTES", "MAX_CSV_FIELD", "MAX_CSV_ROWS", "MAX_INPUT_BYTES", "MAX_INT_DIGITS",
+           "MAX_JSON_DEPTH", "InputError", "json_depth", "parse_json", "read_bytes", "read_csv",
+           "read_json", "read_text"]
+
+MAX_INPUT_BYTES = 8 * 2**20
+"""The largest file read by default, in bytes (8 MiB): problems, answers and worksheets are a
+few kilobytes; model files and data CSVs have their own, larger caps (``nn.module``,
+``nn.data``)."""
+
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of JSON arrays and objects read by default (a problem nests 4 deep)."""
+
+MAX_INT_DIGITS = 100
+"""The longest JSON integer read by default, in digits (Python itself refuses 4,301)."""
+
+MAX_CSV_FIELD = 4096
+"""The longest CSV field read by default, in characters (a number or a label is far shorter).
+At most ``csv.field_size_limit()`` (131,072), which ``read_csv`` never changes: that limit is
+shared by the whole process."""
+
+MAX_CSV_ROWS = 1_000_000
+"""The most CSV rows read by default."""
+
+CHUNK_BYTES = 1 << 20
+"""A pipe or device is read this many bytes at a time (1 MiB)."""
+
+
+class InputError(ValueError):
+    """A file from outside is not valid input: the message names the file, says what was wrong
+    and what would be valid."""
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket"), (stat.S_ISFIFO, "a pipe"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _kind(mode: int) -> str:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
+
+
+def _check_limit(limit: int, name: str = "limit") -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"{name} must be a positive int; got {limit!r}")
+
+
+def _open(path: str | os.PathLike[str], what: str) -> int:
+    """A read-only descriptor of ``path``; a missing file, a dangling symlink, a directory or a
+    socket is refused with a message naming it."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        if os.path.islink(name):
+            raise FileNotFoundError(errno.ENOENT, f"{what} {name} is a symlink to "
+                                    f"{os.readlink(name)}, which does not exist") from None
+        raise FileNotFoundError(errno.ENOENT, f"{what} {name} does not exist") from None
+    except OSError as e:
+        raise OSError(e.errno, f"cannot read {what} {name}: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+        raise InputError(f"{what} {name} is {_kind(st.st_mode)}; expected a file")
+    flags = (os.O_RDONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+             | getattr(os, "O_BINARY", 0))
+    try:
+        return os.open(name, flags)
+    except OSError as e:
+        raise OSError(e.errno, f"cannot read {what} {name}: {e.strerror}") from None
+
+
+def read_bytes(path: str | os.PathLike[str], *, what: str = "input file",
+               limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of ``path``, at most ``limit`` of them: a bigger regular file is refused before
+    it is read, a longer stream (a pipe, ``/dev/zero``) as soon as it passes the limit."""
+    _check_limit(limit)
+    name = os.fspath(path)
+    fd = _open(path, what)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):  # swapped for a directory since it was checked
+            raise InputError(f"{what} {name} is a directory; expected a file")
+        if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+            raise InputError(f"{what} {name} is {st.st_size:,} bytes; the most read is "
+                             f"{limit:,} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:  # a regular file may grow while it is read
+            try:
+                chunk = os.read(fd, min(CHUNK_BYTES, limit + 1 - size))
+            except OSError as e:
+                raise OSError(e.errno, f"cannot read {what} {name}: {e.strerror}") from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        source = "grew" if stat.S_ISREG(st.st_mode) else f"({_kind(st.st_mode)}) goes on"
+        raise InputError(f"{what} {name} {source} past {limit:,} bytes, the most read")
+    return b"".join(chunks)
+
+
+def read_text(path: str | os.PathLike[str], *, what: str = "input file",
+              limit: int = MAX_INPUT_BYTES) -> str:
+    """The UTF-8 text of ``path`` (``read_bytes``; a leading byte order mark dropped)."""
+    raw = read_bytes(path, what=what, limit=limit)
+    skip = 3 if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return raw[skip:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        at = skip + e.start
+        line = raw.count(b"\n", 0, at) + 1
+        raise InputError(f"{what} {os.fspath(path)} is not UTF-8 text: {e.reason} at byte "
+                         f"offset {at:,} (line {line}); save it as UTF-8") from None
+
+
+_ESCAPE = re.compile(r"\\.", re.S)
+_STRING = re.compile(r'"[^"]*"?')
+"""A JSON string once its escapes are gone, or an unterminated one up to the end."""
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` in JSON ``text``, brackets inside strings not
+    counted: one linear pass (regular expressions and a running sum), no recursion."""
+    # Escapes are dropped first: a backslash is valid JSON only inside a string, and without
+    # them a string is a quote, anything but a quote, a quote, which a regular expression
+    # finds without backtracking. (Invalid JSON may be miscounted after its first stray
+    # backslash, but json.loads stops there.)
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
+    # The running sum of +1 per opening and -1 per closing bracket; its maximum is the depth.
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def read_json(path: str | os.PathLike[str], *, what: str = "input file",
+              limit: int = MAX_INPUT_BYTES, max_depth: int = MAX_JSON_DEPTH,
+              max_int_digits: int = MAX_INT_DIGITS) -> Any:
+    """The JSON document in ``path`` (``read_text``), nested at most ``max_depth`` deep (checked
+    before parsing); ``NaN``, ``Infinity`` and integers longer than ``max_int_digits`` digits
+    are refused."""
+    _check_limit(max_depth, "max_depth")
+    _check_limit(max_int_digits, "max_int_digits")
+    text = read_text(path, what=what, limit=limit)
+    return parse_json(text, f"{what} {os.fspath(path)}", max_depth=max_depth,
+                      max_int_digits=max_int_digits)
+
+
+def parse_json(text: str, source: str, *, max_depth: int = MAX_JSON_DEPTH,
+               max_int_digits: int = MAX_INT_DIGITS) -> Any:
+    """The JSON document ``text`` (from ``source``, named in errors), bounded as ``read_json``
+    bounds it."""
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise InputError(f"{source}: JSON nested {depth:,} deep; the most read is {max_depth}")
+
+    def constant(token: str) -> Any:
+        raise InputError(f"{source}: {token} is not JSON; numbers must be finite")
+
+    def integer(digits: str) -> int:
+        n = len(digits.lstrip("-"))
+        if n > max_int_digits:
+            raise InputError(f"{source}: an integer of {n:,} digits; the most read is "
+                             f"{max_int_digits}")
+        return int(digits)
+
+    try:
+        return json.loads(text, parse_constant=constant, parse_int=integer)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: "
+                         f"{e.msg})") from None
+    except RecursionError:  # not reached within the depth limit; kept as the last guard
+        raise InputError(f"{source}: JSON nested too deeply") from None
+
+
+def read_csv(path: str | os.PathLike[str], *, what: str = "input file",
+             limit: int = MAX_INPUT_BYTES, max_field: int = MAX_CSV_FIELD,
+             max_rows: int = MAX_CSV_ROWS) -> list[list[str]]:
+    """The rows of the CSV file ``path`` (``read_text``), blank lines included as empty rows:
+    each field at most ``max_field`` characters, at most ``max_rows`` rows."""
+    _check_limit(max_field, "max_field")
+    _check_limit(max_rows, "max_rows")
+    if max_field > csv.field_size_limit():
+        raise ValueError(f"max_field is at most csv.field_size_limit() "
+                         f"({csv.field_size_limit():,}); got {max_field:,}")
+    name = os.fspath(path)
+    text = read_text(path, what=what, limit=limit)
+    reader = csv.reader(_lines(text))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if len(rows) >= max_rows:
+                raise InputError(f"{what} {name} has more than {max_rows:,} rows, the most read")
+            for field in row:
+                if len(field) > max_field:
+                    raise InputError(f"{what} {name} line {reader.line_num}: a field of "
+                                     f"{len(field):,} characters; the most read is "
+                                     f"{max_field:,}")
+            rows.append(row)
+    except csv.Error as e:
+        if "field larger than field limit" in str(e):
+            raise InputError(f"{what} {name} line {reader.line_num}: a field longer than "
+                             f"{max_field:,} characters, the most read") from None
+        raise InputError(f"{what} {name} line {reader.line_num} is not CSV: {e}") from None
+    return rows
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its line end (\\n, \\r\\n or \\r, as ``open(newline="")``
+    splits them), one at a time: no copy of the whole text."""
+    return (m.group() for m in _LINE.finditer(text))
