@@ -17,7 +17,7 @@ from ..losses import LOSSES
 from ..module import MAX_MODEL_BYTES, MAX_PARAMETERS, ModelFileError
 from ..textbook.compare import compare, engine_backprop
 from ..textbook.deltas import ACTIVATIONS, backprop
-from .arguments import add_input_limit, nonnegative
+from .arguments import add_input_limit, integer, nonnegative
 from .messages import emit, error
 
 EXAMPLE = """examples:
@@ -54,7 +54,7 @@ def add_parser(subparsers: Any) -> None:
                        metavar="NAME",
                        help="output activation of a new MLP (default: sigmoid for bce, "
                             "else linear)")
-    model.add_argument("--seed", type=int, default=0,
+    model.add_argument("--seed", type=integer, default=0,
                        help="seed for the new MLP's weights and the dataset (default: 0)")
     data = p.add_argument_group("data")
     src = data.add_mutually_exclusive_group()
@@ -62,11 +62,11 @@ def add_parser(subparsers: Any) -> None:
                      help="a generated dataset (default: moons)")
     src.add_argument("--csv", metavar="FILE",
                      help="a CSV of numeric features and a label column")
-    data.add_argument("--label-column", type=int, default=-1,
+    data.add_argument("--label-column", type=integer, default=-1,
                       help="the CSV's label column (default: -1, the last)")
     add_input_limit(data, f"{MAX_MODEL_BYTES:,} for a model file, {MAX_DATA_BYTES:,} for a "
                           "data CSV")
-    data.add_argument("-n", "--examples", type=int, default=5,
+    data.add_argument("-n", "--examples", type=integer, default=5,
                       help="how many examples to use, from the start (default: 5)")
     p.add_argument("--loss", choices=list(LOSSES), default="sse",
                    help="per-example loss, summed over the examples (default: sse)")

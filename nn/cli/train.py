@@ -33,7 +33,7 @@ from ..module import MAX_PARAMETERS
 from ..optim import OPTIMIZERS, LinearDecay, make_optimizer_named
 from ..plots import draw_example, hardest_example, plot_boundary, plot_history
 from ..train import INSTALL_EXTRAS, History, evaluate, fit
-from .arguments import add_input_limit, nonnegative, positive_int
+from .arguments import add_input_limit, integer, nonnegative, positive_int
 from .messages import emit, error
 
 
@@ -64,7 +64,7 @@ def add_parser(subparsers: Any) -> None:
                    help="a generated toy dataset")
     d.add_argument("--csv", metavar="PATH", type=Path,
                    help="train on this CSV instead (numeric features, one label column)")
-    d.add_argument("--label-column", type=int, default=-1,
+    d.add_argument("--label-column", type=integer, default=-1,
                    help="the CSV's label column (0-based; -1 is the last)")
     add_input_limit(d, f"{MAX_DATA_BYTES:,} for a data CSV")
     d.add_argument("--samples", type=positive_int, default=None,
@@ -96,7 +96,7 @@ def add_parser(subparsers: Any) -> None:
     t.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
     t.add_argument("--batch-size", type=positive_int, default=None,
                    help="examples per step (default: all of them, full batch)")
-    t.add_argument("--seed", type=int, default=1,
+    t.add_argument("--seed", type=integer, default=1,
                    help="seeds the data, the initialization and the shuffling")
     t.add_argument("--compiled", action="store_true",
                    help="replay forward/backward over each batch with numpy (nn.compiled.trainer)")
