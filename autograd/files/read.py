@@ -160,10 +160,7 @@ def read_text(path: str | os.PathLike[str], *, what: str = "input file",
                          f"offset {at:,} (line {line}); save it as UTF-8") from None
 
 
-_STRING = re.compile(rb'"[^"]*"?')
-"""A JSON string once its escapes are gone, or an unterminated one up to the end."""
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b"[]{},")
-_PAIR = re.compile(rb"\[\]|\{\}")
 
 
 class JsonShape(NamedTuple):
@@ -192,11 +189,10 @@ def json_shape(text: str, max_depth: int = MAX_JSON_DEPTH,
     # Escaped backslashes, then escaped quotes, are dropped first (as a left-to-right scan of
     # escapes would: after the first, no backslash is followed by another). A backslash is
     # valid JSON only inside a string, and without them a string is a quote, anything but a
-    # quote, a quote, which a regular expression finds without backtracking. (Invalid JSON
-    # may be miscounted after its first stray backslash; it is refused either way.)
+    # quote, a quote. (Invalid JSON may be miscounted after its first stray backslash; it is
+    # refused either way.)
     data = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
-    data = _STRING.sub(b"", data)
-    structure = data.translate(None, _NOT_STRUCTURE)
+    structure = _outside_strings(data).translate(None, _NOT_STRUCTURE)
     del data
     commas = structure.count(b",")
     brackets = structure.translate(None, b",")
@@ -206,12 +202,38 @@ def json_shape(text: str, max_depth: int = MAX_JSON_DEPTH,
         return JsonShape(0, values, balance, True)
     depth = 0
     while brackets and depth <= max_depth:
-        inner = _PAIR.sub(b"", brackets)
+        # One pass removes every innermost pair: each kind is replaced by a mark first, so a
+        # pair the first replace uncovers ({[]} -> {}) waits for the next pass.
+        inner = brackets.replace(b"[]", b"x").replace(b"{}", b"x").translate(None, b"x")
         if len(inner) == len(brackets):  # no pair left to remove: unbalanced or mismatched
             return JsonShape(depth, values, balance, False)
         brackets = inner
         depth += 1
     return JsonShape(depth, values, balance, not brackets or depth > max_depth)
+
+
+_CHUNK = 1 << 16
+
+
+def _outside_strings(data: bytes) -> bytes:
+    """``data`` (JSON without escapes) with every string, quotes included, removed; an
+    unterminated one runs to the end. Done in chunks, so that the pieces of a split stay
+    few at a time, however many strings there are."""
+    kept: list[bytes] = []
+    inside = False
+    for start in range(0, len(data), _CHUNK):
+        chunk = data[start:start + _CHUNK]
+        if inside:  # a string began in an earlier chunk: it ends at the first quote
+            end = chunk.find(b'"')
+            if end < 0:
+                continue
+            chunk = chunk[end + 1:]
+        # Split at the quotes, the pieces alternate outside and inside; an even number of
+        # pieces (an odd number of quotes): the chunk ends inside a string.
+        pieces = chunk.split(b'"')
+        inside = len(pieces) % 2 == 0
+        kept.append(b"".join(pieces[0::2]))
+    return b"".join(kept)
 
 
 def json_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> int:
