@@ -101,6 +101,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/higher_order.py
+	$(BIN)/python benchmarks/refusing_files.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info
