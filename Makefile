@@ -60,7 +60,7 @@ test: $(DOCS_STAMP) dot chromium
 
 # Hostile files through every reader and subcommand, each in a process under memory and time
 # limits: `make test` runs a few dozen examples, this many more, randomized (about ten minutes).
-FUZZ_EXAMPLES ?= 350
+FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  tests/hardening/test_fuzz_readers.py
