@@ -7,7 +7,8 @@ is), ``ops`` (the primitive table) and ``backends`` (floats, numpy arrays, Value
 slots and edges, and the one builder of op nodes), ``arithmetic`` (Value's arithmetic methods,
 generated from the table); ``backward`` (topological order and the chain rule); ``value``
 (``Value``). Above them the subpackages: ``files`` (``atomic_write``, the one writer of every
-output file; it imports nothing of the engine), ``transforms`` (higher order, forward mode,
+output file, and the bounded readers of every file from outside; it imports nothing of the
+engine), ``transforms`` (higher order, forward mode,
 anomaly detection, the functional API, gradient checking), ``compiled`` (the tape), ``teach``
 (formulas, explain, a learner's numbers checked, worksheets, the expression language) and
 ``drawing`` (DOT, the step-through and its player).
@@ -31,6 +32,7 @@ from .value import Value, apply, atan2, clamp, hypot, maximum, minimum
 if TYPE_CHECKING:
     from .drawing.graph import draw, save, to_dot
     from .files.atomic import atomic_write
+    from .files.read import InputError, iter_csv, read_bytes, read_csv, read_json, read_text
     from .teach.explain import explain
     from .teach.handcheck import check_by_hand
     from .teach.worksheet import worksheet
@@ -68,11 +70,14 @@ __all__ = [
     "atan2", "clamp", "hypot", "maximum", "minimum",
     "draw", "save", "to_dot",
     "check_by_hand", "explain", "worksheet",
-    "atomic_write",
+    "atomic_write", "InputError", "iter_csv", "read_bytes", "read_csv", "read_json",
+    "read_text",
 ]
 
 _LAZY: dict[str, str] = {
     "atomic_write": "files.atomic",
+    "InputError": "files.read", "iter_csv": "files.read", "read_bytes": "files.read",
+    "read_csv": "files.read", "read_json": "files.read", "read_text": "files.read",
     "AnomalyError": "transforms.anomaly", "detect_anomaly": "transforms.anomaly",
     "first_nonfinite": "transforms.anomaly",
     "GradCheckReport": "transforms.check", "GradientCheckError": "transforms.check",

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-AUTOGRAD_PUBLIC = {"autograd", "autograd.teach.expr", "autograd.drawing.player",
+AUTOGRAD_PUBLIC = {"autograd", "autograd.files", "autograd.teach.expr", "autograd.drawing.player",
                    "autograd.drawing.steps", "autograd.compiled.tape", "autograd.drawing.graph",
                    "autograd.drawing.render", "autograd.drawing.wasm",
                    "autograd.teach.explain", "autograd.teach.formulas",
