@@ -1,0 +1,384 @@
+"""A folder graded at once: ``grade_folder(sheets, handins, out, secret)``.
+
+Every student on the roster of ``sheets`` (written by ``make_sheets``) is graded from their
+hand-in ``handins/ID.csv`` (or ``ID.json``), against their own problem made again from the
+roster and the secret, in a pool of worker processes. It writes::
+
+    out/feedback/ID.txt, ID.html    each student's report, as ``edgegrad check`` prints it
+    out/results/ID.json             the same in Gradescope's autograder results format
+    out/summary.txt, summary.png    the class: each answer's share of right answers and the
+                                    most common diagnoses (the plot needs matplotlib)
+    out/gradebook.csv               one row per student on the roster (and one per file that
+                                    names no student), written last
+
+One hand-in never stops, slows or exhausts the batch: each is read under a size cap
+(``HANDIN_BYTES``), and graded in a worker under a time limit (a timer in the worker, and the
+worker killed when it overruns by ``GRACE`` seconds) and a memory limit (``RLIMIT_AS``, on
+Linux); a worker that dies is replaced, and its student gets 0 with the reason. Every file is
+written whole (``atomic_write``); a file already holding the same bytes is left as it is, so a
+rerun after Ctrl-C or a kill grades again (it is cheap and deterministic) and writes only what
+is missing or changed, and the grade book, written last, is the same as an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from autograd import atomic_write
+
+from .gradescope import results
+from .grading import Job, StudentGrade, grade_student, refused_grade
+from .handin import HANDIN_BYTES
+from .points import Points
+from .roster import ID_PATTERN, Student, seed_for
+from .sheets import read_class
+from .summary import write_summary
+
+__all__ = ["GRACE", "GRADEBOOK_COLUMNS", "MEMORY_LIMIT", "TIME_LIMIT", "grade_folder",
+           "grade_job", "gradebook_csv", "read_gradebook"]
+
+TIME_LIMIT = 10.0
+"""Seconds a worker may spend on one hand-in by default (a worksheet takes milliseconds)."""
+
+GRACE = 2.0
+"""Seconds past the time limit before a worker that does not answer is killed."""
+
+MEMORY_LIMIT = 512 * 2**20
+"""Bytes a worker may grow by while grading, by default (``RLIMIT_AS``, on Linux)."""
+
+GRADEBOOK_COLUMNS = ("id", "name", "score", "out_of", "right", "wrong", "blank",
+                     "first_diagnosis", "reason")
+"""The columns of gradebook.csv."""
+
+WRITERS = 16
+"""Threads writing the feedback files: each write waits for the disk (``fsync``), and many at
+once share the wait."""
+
+Outcome = tuple[StudentGrade, dict[str, str]]
+
+
+# ---------------------------------------------------------------------------------------------
+# One hand-in in a worker.
+
+
+class _TimeUp(BaseException):
+    """Raised in a worker by its timer. A BaseException, so no ``except Exception`` in the
+    grading code can swallow it."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _TimeUp
+
+
+def _limit_memory(limit: int) -> None:
+    """Let this process grow by at most ``limit`` bytes of address space (Linux only)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (ImportError, OSError, ValueError):
+        return
+    cap = used + limit
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _files(outcome: Outcome) -> Outcome:
+    g, files = outcome
+    return g, {**files, "json": json.dumps(results(g), indent=1, ensure_ascii=False) + "\n"}
+
+
+def grade_job(job: Job, time_limit: float | None = None) -> Outcome:
+    """``job`` graded, its feedback and results files by suffix; never raises for a bad
+    hand-in: a hand-in that takes longer than ``time_limit`` seconds (a timer, in the main
+    thread of a process), exhausts the memory or breaks the grader gets 0 with the reason."""
+    timer = time_limit is not None and hasattr(signal, "setitimer")
+    if timer:
+        assert time_limit is not None
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        try:
+            return _files(grade_student(job))
+        finally:
+            if timer:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    except _TimeUp:
+        reason = f"its grading took longer than {time_limit:g} s"
+    except MemoryError:
+        reason = "its grading ran out of memory"
+    except RecursionError:
+        reason = "its grading nested too deeply"
+    except Exception as e:
+        reason = f"it could not be graded ({type(e).__name__}: {e})"
+    return _files(refused_grade(job, reason))
+
+
+def _serve(conn: Connection, time_limit: float, memory_limit: int) -> None:
+    """A worker: grade each job received, send back its outcome, until None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _limit_memory(memory_limit)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        conn.send(grade_job(job, time_limit))
+
+
+# ---------------------------------------------------------------------------------------------
+# The pool: one job per worker at a time, so the main process knows which hand-in each worker
+# is on, for how long, and whose it was when a worker dies.
+
+
+class _Worker:
+    def __init__(self, ctx: Any, time_limit: float, memory_limit: int) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, time_limit, memory_limit),
+                                   daemon=True)
+        self.process.start()
+        child.close()
+        self.job: Job | None = None
+        self.started = 0.0
+
+    def give(self, job: Job) -> None:
+        self.job, self.started = job, time.monotonic()
+        self.conn.send(job)
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _context() -> Any:
+    # fork starts a worker in milliseconds and needs no `if __name__ == "__main__"` in the
+    # caller's script; elsewhere spawn, the only method there.
+    method = "fork" if sys.platform == "linux" else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def _run_pool(jobs: Sequence[Job], workers: int, time_limit: float, memory_limit: int,
+              done: Callable[[Outcome], None]) -> None:
+    ctx = _context()
+    pending = deque(jobs)
+    pool = [_Worker(ctx, time_limit, memory_limit) for _ in range(min(workers, len(jobs)))]
+    try:
+        while pending or any(w.job is not None for w in pool):
+            for w in pool:
+                if w.job is None and pending:
+                    w.give(pending.popleft())
+            busy = [w for w in pool if w.job is not None]
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=0.5)
+            now = time.monotonic()
+            for k, w in enumerate(pool):
+                job = w.job
+                if job is None:
+                    continue
+                outcome: Outcome | None = None
+                try:
+                    if w.conn.poll():
+                        outcome = w.conn.recv()
+                except (EOFError, OSError):
+                    pass
+                if outcome is not None:
+                    w.job = None
+                    done(outcome)
+                    continue
+                if not w.process.is_alive():
+                    reason = (f"its grading stopped the worker (exit code "
+                              f"{w.process.exitcode})")
+                elif now - w.started > time_limit + GRACE:
+                    reason = f"its grading took longer than {time_limit:g} s"
+                else:
+                    continue
+                w.stop(kill=True)
+                pool[k] = _Worker(ctx, time_limit, memory_limit)
+                done(_files(refused_grade(job, reason)))
+    finally:
+        for w in pool:
+            w.stop(kill=w.job is not None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The folder.
+
+
+def _find_handins(handins: Path, students: Sequence[Student]
+                  ) -> tuple[dict[str, list[Path]], list[tuple[str, str]]]:
+    """The hand-in files of each student (by id), and the files that name no student, each
+    with the reason."""
+    by_id = {s.id.lower(): s.id for s in students}
+    found: dict[str, list[Path]] = {s.id: [] for s in students}
+    strays: list[tuple[str, str]] = []
+    for entry in sorted(os.scandir(handins), key=lambda e: e.name):
+        name = entry.name
+        if name.startswith("."):
+            continue  # .DS_Store and other hidden files are not hand-ins
+        stem = name.rsplit(".", 1)[0] if "." in name else name
+        if ".." in name:
+            strays.append((name, "a file name with '..'; a hand-in is named ID.csv"))
+        elif stem.lower() in by_id:
+            found[by_id[stem.lower()]].append(Path(entry.path))
+        elif ID_PATTERN.fullmatch(stem):
+            strays.append((name, f"{stem} is not an id on the roster"))
+        else:
+            strays.append((name, "the file name is not an id; a hand-in is named ID.csv"))
+    return found, strays
+
+
+def _job(student: Student, files: list[Path], kind: str, secret: bytes, points: Points,
+         limit: int) -> Job:
+    seed = seed_for(secret, student.id)
+    if len(files) > 1:
+        names = ", ".join(p.name for p in files)
+        return Job(student, kind, seed, None, f"{len(files)} hand-ins with this id ({names}); "
+                                              "keep one", points, limit)
+    if not files:
+        return Job(student, kind, seed, None, "", points, limit)
+    path = files[0]
+    if path.suffix.lower() not in (".csv", ".json"):
+        return Job(student, kind, seed, None, f"{path.name} is not a worksheet: hand in the "
+                                              "worksheet's CSV (ID.csv)", points, limit)
+    return Job(student, kind, seed, str(path), "", points, limit)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless it already holds exactly that (a rerun's files)."""
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    atomic_write(path, data)
+
+
+def _write_student(out: Path, outcome: Outcome) -> None:
+    g, files = outcome
+    sid = g.student.id
+    _write_if_changed(out / "feedback" / f"{sid}.txt", files["txt"])
+    _write_if_changed(out / "feedback" / f"{sid}.html", files["html"])
+    _write_if_changed(out / "results" / f"{sid}.json", files["json"])
+
+
+def _cell(text: str) -> str:
+    # A spreadsheet runs a cell that starts with = + - @ as a formula: such text is quoted.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def gradebook_csv(grades: Iterable[StudentGrade], strays: Iterable[tuple[str, str]]) -> str:
+    """The grade book as CSV text (``GRADEBOOK_COLUMNS``): one row per graded student, then one
+    per file that names no student (score 0, the reason)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(GRADEBOOK_COLUMNS)
+    for g in grades:
+        writer.writerow([g.student.id, _cell(g.student.name), f"{round(g.score, 4):g}",
+                         f"{round(g.out_of, 4):g}", g.right, g.wrong, g.blank,
+                         _cell(g.first_diagnosis), _cell(g.reason)])
+    for name, reason in strays:
+        shown = "".join(c if c.isprintable() else "?" for c in name)[:100]
+        writer.writerow([_cell(shown), "", "0", "0", 0, 0, 0, "", _cell(reason)])
+    return out.getvalue()
+
+
+def read_gradebook(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a gradebook.csv as dicts by column."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _progress(total: int, show: bool) -> Any:
+    if not show:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="grading", unit="hand-in", leave=True)
+
+
+def grade_folder(sheets: str | Path, handins: str | Path, out: str | Path, secret: bytes,
+                 points: Points | None = None, workers: int | None = None,
+                 progress: bool = True, time_limit: float = TIME_LIMIT,
+                 memory_limit: int = MEMORY_LIMIT, handin_bytes: int = HANDIN_BYTES
+                 ) -> list[StudentGrade]:
+    """Grade the hand-ins in ``handins`` of the class in ``sheets`` into ``out`` (the files in
+    the module doc); return each roster student's grade, in roster order. ``workers``
+    processes grade (default: one per CPU; 0 grades in this process, without the time and
+    memory limits); ``progress`` shows a tqdm bar when tqdm is installed."""
+    klass = read_class(sheets, secret)
+    points = points or Points()
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+            (os.cpu_count() or 1)
+    if workers < 0 or time_limit <= 0 or memory_limit <= 0 or handin_bytes <= 0:
+        raise ValueError("workers must be >= 0, and time_limit, memory_limit and handin_bytes "
+                         "> 0")
+    folder = Path(handins)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder of hand-ins (ID.csv, one per "
+                                 "student)")
+    found, strays = _find_handins(folder, klass.students)
+    jobs = [_job(s, found[s.id], klass.kind, secret, points, handin_bytes)
+            for s in klass.students]
+    target = Path(out)
+    for sub in ("feedback", "results"):
+        (target / sub).mkdir(parents=True, exist_ok=True)
+    grades: dict[str, StudentGrade] = {}
+    bar = _progress(len(jobs), progress)
+    writes: list[Future[None]] = []
+    with ThreadPoolExecutor(WRITERS) as writer:
+        def done(outcome: Outcome) -> None:
+            grades[outcome[0].student.id] = outcome[0]
+            writes.append(writer.submit(_write_student, target, outcome))
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            if workers == 0:
+                for job in jobs:
+                    done(grade_job(job))
+            else:
+                _run_pool(jobs, workers, time_limit, memory_limit, done)
+            for w in writes:
+                w.result()  # a write that failed (a full disk) fails the batch here
+        except BaseException:
+            writer.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+    ordered = [grades[s.id] for s in klass.students]
+    write_summary(target, ordered)
+    atomic_write(target / "gradebook.csv", gradebook_csv(ordered, strays))
+    return ordered
+
