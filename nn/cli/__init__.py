@@ -1,9 +1,9 @@
 """The ``edgegrad`` command (also ``python -m nn``): one parser, one ``main``.
 
-Each subcommand is a module of this package, ``train``, ``deltas``, ``draw``, ``check`` and
-``exercise``: its ``add_parser(subparsers)`` declares the options and sets ``func=run``; its
-``run(args)`` returns the exit status. Every message goes through ``messages.clean``: bounded,
-and safe for a terminal whatever the input echoed in it.
+Each subcommand is a module of this package, ``train``, ``deltas``, ``draw``, ``check``,
+``exercise`` and ``grade``: its ``add_parser(subparsers)`` declares the options and sets
+``func=run``; its ``run(args)`` returns the exit status. Every message goes through
+``messages.clean``: bounded, and safe for a terminal whatever the input echoed in it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import NoReturn
 
 from autograd.drawing.graph import RenderError
 
-from . import check, deltas, draw, exercise, train
+from . import check, deltas, draw, exercise, grade, train
 from .messages import clean, emit, error
 
-SUBCOMMANDS = (train, deltas, draw, check, exercise)
+SUBCOMMANDS = (train, deltas, draw, check, exercise, grade)
 """The subcommand modules, in the order ``edgegrad --help`` lists them."""
 
 

@@ -27,3 +27,13 @@ def nonnegative(text: str) -> float:
     if not (math.isfinite(x) and x >= 0):
         raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text!r}")
     return x
+
+
+def add_secret_options(parser: argparse.ArgumentParser) -> None:
+    """The course secret's options, --secret TEXT and --secret-file FILE (one of them)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--secret", metavar="TEXT",
+                       help="the course secret each student's problem is derived from (at "
+                            "least 16 characters; keep it, it is never written on a sheet)")
+    group.add_argument("--secret-file", metavar="FILE",
+                       help="read the course secret from this file instead")
