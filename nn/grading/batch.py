@@ -32,7 +32,6 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -63,13 +62,6 @@ GRADEBOOK_COLUMNS = ("id", "name", "score", "out_of", "right", "wrong", "blank",
                      "first_diagnosis", "reason")
 """The columns of gradebook.csv."""
 
-WRITERS = 16
-"""Threads writing the feedback files: each write waits for the disk (``fsync``), and many at
-once share the wait."""
-
-Outcome = tuple[StudentGrade, dict[str, str]]
-
-
 # ---------------------------------------------------------------------------------------------
 # One hand-in in a worker.
 
@@ -99,15 +91,32 @@ def _limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
-def _files(outcome: Outcome) -> Outcome:
-    g, files = outcome
-    return g, {**files, "json": json.dumps(results(g), indent=1, ensure_ascii=False) + "\n"}
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (whole, not yet synced to the disk) unless it already holds
+    exactly that: a rerun rewrites only what is missing or changed."""
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    atomic_write(path, data, durable=False)
 
 
-def grade_job(job: Job, time_limit: float | None = None) -> Outcome:
-    """``job`` graded, its feedback and results files by suffix; never raises for a bad
-    hand-in: a hand-in that takes longer than ``time_limit`` seconds (a timer, in the main
-    thread of a process), exhausts the memory or breaks the grader gets 0 with the reason."""
+def write_student(out: Path, g: StudentGrade, feedback: dict[str, str]) -> None:
+    """Write a student's feedback/ID.txt, feedback/ID.html and results/ID.json into ``out``."""
+    sid = g.student.id
+    _write_if_changed(out / "feedback" / f"{sid}.txt", feedback["txt"])
+    _write_if_changed(out / "feedback" / f"{sid}.html", feedback["html"])
+    # Compact: json.dumps with an indent runs the pure-Python encoder, 20 times slower.
+    _write_if_changed(out / "results" / f"{sid}.json",
+                      json.dumps(results(g), ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def grade_job(job: Job, out: Path, time_limit: float | None = None) -> StudentGrade:
+    """Grade ``job`` and write its files into ``out``; never raises for a bad hand-in: one
+    that takes longer than ``time_limit`` seconds (a timer, in the main thread of a
+    process), exhausts the memory or breaks the grader gets 0 with the reason."""
     timer = time_limit is not None and hasattr(signal, "setitimer")
     if timer:
         assert time_limit is not None
@@ -115,23 +124,24 @@ def grade_job(job: Job, time_limit: float | None = None) -> Outcome:
         signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
         try:
-            return _files(grade_student(job))
+            outcome = grade_student(job)
         finally:
             if timer:
                 signal.setitimer(signal.ITIMER_REAL, 0)
     except _TimeUp:
-        reason = f"its grading took longer than {time_limit:g} s"
+        outcome = refused_grade(job, f"its grading took longer than {time_limit:g} s")
     except MemoryError:
-        reason = "its grading ran out of memory"
+        outcome = refused_grade(job, "its grading ran out of memory")
     except RecursionError:
-        reason = "its grading nested too deeply"
-    except Exception as e:
-        reason = f"it could not be graded ({type(e).__name__}: {e})"
-    return _files(refused_grade(job, reason))
+        outcome = refused_grade(job, "its grading nested too deeply")
+    except Exception as e:  # one hand-in never stops the batch
+        outcome = refused_grade(job, f"it could not be graded ({type(e).__name__}: {e})")
+    write_student(out, *outcome)
+    return outcome[0]
 
 
-def _serve(conn: Connection, time_limit: float, memory_limit: int) -> None:
-    """A worker: grade each job received, send back its outcome, until None."""
+def _serve(conn: Connection, out: Path, time_limit: float, memory_limit: int) -> None:
+    """A worker: grade each job received into ``out``, send back its grade, until None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _limit_memory(memory_limit)
     while True:
@@ -141,7 +151,7 @@ def _serve(conn: Connection, time_limit: float, memory_limit: int) -> None:
             return
         if job is None:
             return
-        conn.send(grade_job(job, time_limit))
+        conn.send(grade_job(job, out, time_limit))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,9 +160,9 @@ def _serve(conn: Connection, time_limit: float, memory_limit: int) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, time_limit: float, memory_limit: int) -> None:
+    def __init__(self, ctx: Any, out: Path, time_limit: float, memory_limit: int) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child, time_limit, memory_limit),
+        self.process = ctx.Process(target=_serve, args=(child, out, time_limit, memory_limit),
                                    daemon=True)
         self.process.start()
         child.close()
@@ -185,11 +195,12 @@ def _context() -> Any:
     return multiprocessing.get_context(method)
 
 
-def _run_pool(jobs: Sequence[Job], workers: int, time_limit: float, memory_limit: int,
-              done: Callable[[Outcome], None]) -> None:
+def _run_pool(jobs: Sequence[Job], out: Path, workers: int, time_limit: float,
+              memory_limit: int, done: Callable[[StudentGrade], None]) -> None:
     ctx = _context()
     pending = deque(jobs)
-    pool = [_Worker(ctx, time_limit, memory_limit) for _ in range(min(workers, len(jobs)))]
+    pool = [_Worker(ctx, out, time_limit, memory_limit)
+            for _ in range(min(workers, len(jobs)))]
     try:
         while pending or any(w.job is not None for w in pool):
             for w in pool:
@@ -202,15 +213,15 @@ def _run_pool(jobs: Sequence[Job], workers: int, time_limit: float, memory_limit
                 job = w.job
                 if job is None:
                     continue
-                outcome: Outcome | None = None
+                grade: StudentGrade | None = None
                 try:
                     if w.conn.poll():
-                        outcome = w.conn.recv()
+                        grade = w.conn.recv()
                 except (EOFError, OSError):
                     pass
-                if outcome is not None:
+                if grade is not None:
                     w.job = None
-                    done(outcome)
+                    done(grade)
                     continue
                 if not w.process.is_alive():
                     reason = (f"its grading stopped the worker (exit code "
@@ -220,8 +231,10 @@ def _run_pool(jobs: Sequence[Job], workers: int, time_limit: float, memory_limit
                 else:
                     continue
                 w.stop(kill=True)
-                pool[k] = _Worker(ctx, time_limit, memory_limit)
-                done(_files(refused_grade(job, reason)))
+                pool[k] = _Worker(ctx, out, time_limit, memory_limit)
+                g, feedback = refused_grade(job, reason)
+                write_student(out, g, feedback)
+                done(g)
     finally:
         for w in pool:
             w.stop(kill=w.job is not None)
@@ -240,11 +253,11 @@ def _find_handins(handins: Path, students: Sequence[Student]
     strays: list[tuple[str, str]] = []
     for entry in sorted(os.scandir(handins), key=lambda e: e.name):
         name = entry.name
-        if name.startswith("."):
-            continue  # .DS_Store and other hidden files are not hand-ins
         stem = name.rsplit(".", 1)[0] if "." in name else name
         if ".." in name:
             strays.append((name, "a file name with '..'; a hand-in is named ID.csv"))
+        elif name.startswith("."):
+            continue  # .DS_Store and other hidden files are not hand-ins
         elif stem.lower() in by_id:
             found[by_id[stem.lower()]].append(Path(entry.path))
         elif ID_PATTERN.fullmatch(stem):
@@ -268,25 +281,6 @@ def _job(student: Student, files: list[Path], kind: str, secret: bytes, points: 
         return Job(student, kind, seed, None, f"{path.name} is not a worksheet: hand in the "
                                               "worksheet's CSV (ID.csv)", points, limit)
     return Job(student, kind, seed, str(path), "", points, limit)
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` unless it already holds exactly that (a rerun's files)."""
-    data = text.encode("utf-8")
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    atomic_write(path, data)
-
-
-def _write_student(out: Path, outcome: Outcome) -> None:
-    g, files = outcome
-    sid = g.student.id
-    _write_if_changed(out / "feedback" / f"{sid}.txt", files["txt"])
-    _write_if_changed(out / "feedback" / f"{sid}.html", files["html"])
-    _write_if_changed(out / "results" / f"{sid}.json", files["json"])
 
 
 def _cell(text: str) -> str:
@@ -355,28 +349,25 @@ def grade_folder(sheets: str | Path, handins: str | Path, out: str | Path, secre
         (target / sub).mkdir(parents=True, exist_ok=True)
     grades: dict[str, StudentGrade] = {}
     bar = _progress(len(jobs), progress)
-    writes: list[Future[None]] = []
-    with ThreadPoolExecutor(WRITERS) as writer:
-        def done(outcome: Outcome) -> None:
-            grades[outcome[0].student.id] = outcome[0]
-            writes.append(writer.submit(_write_student, target, outcome))
-            if bar is not None:
-                bar.update(1)
 
-        try:
-            if workers == 0:
-                for job in jobs:
-                    done(grade_job(job))
-            else:
-                _run_pool(jobs, workers, time_limit, memory_limit, done)
-            for w in writes:
-                w.result()  # a write that failed (a full disk) fails the batch here
-        except BaseException:
-            writer.shutdown(wait=True, cancel_futures=True)
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
+    def done(g: StudentGrade) -> None:
+        grades[g.student.id] = g
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if workers == 0:
+            for job in jobs:
+                done(grade_job(job, target))
+        else:
+            _run_pool(jobs, target, workers, time_limit, memory_limit, done)
+    finally:
+        if bar is not None:
+            bar.close()
+    # The students' files went to the disk unsynced, each whole; one sync makes them durable
+    # before the grade book, written last, says the batch is done.
+    if hasattr(os, "sync"):
+        os.sync()
     ordered = [grades[s.id] for s in klass.students]
     write_summary(target, ordered)
     atomic_write(target / "gradebook.csv", gradebook_csv(ordered, strays))
