@@ -57,7 +57,7 @@ def h_prime_left_out(p: dict, key: dict[Row, float]) -> dict[Row, float]:
     summed from them, for a 2-2-1 network on its examples; other numbers as in the key."""
     w1 = p["network"][1]["w"]
     out = dict(key)
-    for n, x in enumerate(p["inputs"]):
+    for n, _x in enumerate(p["inputs"]):
         for j in range(2):
             out[(f"layers.0.neurons.{j}", n)] = sum(
                 w1[k][j] * key[("layers.1.neurons.0", n)] for k in range(1))

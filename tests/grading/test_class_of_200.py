@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
-
 from classroom import (
     SECRET,
+    h_prime_left_out,
     half_dropped,
     handin_csv,
-    h_prime_left_out,
     not_summed,
     problem,
     read_key,
     write_roster,
 )
+
 from nn import grade_folder, make_sheets
 from nn.grading.batch import read_gradebook
 from nn.grading.gradescope import check_results
@@ -181,7 +180,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_every_gradebook_row_is_as_the_sheet_calls_for(graded):
-    students, expected, grades, out = graded
+    students, expected, _grades, out = graded
     book = read_gradebook(out / "gradebook.csv")
     by_id = {r["id"]: r for r in book}
     assert [r["id"] for r in book[:200]] == [sid for sid, _ in students]
@@ -207,7 +206,7 @@ def test_every_gradebook_row_is_as_the_sheet_calls_for(graded):
 
 
 def test_each_answer_carries_its_diagnosis_and_points(graded):
-    _, expected, grades, out = graded
+    _, expected, grades, _out = graded
     for g in grades:
         want = expected[g.student.id]
         if want["reason"]:
@@ -224,7 +223,7 @@ def test_each_answer_carries_its_diagnosis_and_points(graded):
 
 
 def test_results_have_gradescopes_shape_and_add_up(graded):
-    students, expected, grades, out = graded
+    students, expected, _grades, out = graded
     for sid, _ in students:
         data = json.loads((out / "results" / f"{sid}.json").read_text(encoding="utf-8"))
         assert check_results(data) == [], sid
@@ -235,7 +234,7 @@ def test_results_have_gradescopes_shape_and_add_up(graded):
 
 
 def test_feedback_escapes_the_hand_in_and_shows_the_diagnoses(graded):
-    students, expected, grades, out = graded
+    students, expected, _grades, out = graded
     for sid, _ in students:
         page = (out / "feedback" / f"{sid}.html").read_text(encoding="utf-8")
         text = (out / "feedback" / f"{sid}.txt").read_text(encoding="utf-8")
