@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from classroom import SECRET, handin_csv, read_key, write_roster
+
 from nn.cli import SUBCOMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,7 +164,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow
 def test_killed_at_a_random_point_and_rerun_it_ends_as_a_clean_run(tmp_path):
-    sheets, handins = _class(tmp_path, 300)
+    sheets, handins = _class(tmp_path, 200)
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     done = subprocess.run(_grade_command(sheets, handins, clean), env=_env(),
                           capture_output=True, text=True, timeout=600)
