@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from classroom import SECRET, handin_csv, problem, read_key, write_roster
 
 from autograd import Value
 from autograd.teach.expr import parse
-from classroom import SECRET, handin_csv, problem, read_key, write_roster
 from nn import grade_folder, make_sheets
 from nn.grading.batch import read_gradebook
 

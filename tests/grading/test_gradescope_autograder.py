@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from classroom import SECRET, handin_csv, read_key, write_roster
+
 from nn import make_sheets
 from nn.grading.gradescope import autograder_zip, check_results
 from nn.grading.points import Points

@@ -10,8 +10,8 @@ import sys
 import time
 
 import pytest
-
 from classroom import SECRET, write_roster
+
 from nn import grade_folder, make_sheets
 from nn.grading import batch
 
