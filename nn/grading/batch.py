@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -196,11 +197,13 @@ def _context() -> Any:
 
 
 def _run_pool(jobs: Sequence[Job], out: Path, workers: int, time_limit: float,
-              memory_limit: int, done: Callable[[StudentGrade], None]) -> None:
+              memory_limit: int, done: Callable[[StudentGrade], None],
+              started: Callable[[], None] = lambda: None) -> None:
     ctx = _context()
     pending = deque(jobs)
     pool = [_Worker(ctx, out, time_limit, memory_limit)
             for _ in range(min(workers, len(jobs)))]
+    started()
     try:
         while pending or any(w.job is not None for w in pool):
             for w in pool:
@@ -320,6 +323,13 @@ def _progress(total: int, show: bool) -> Any:
     return tqdm(total=total, desc="grading", unit="hand-in", leave=True)
 
 
+def _import_matplotlib() -> None:
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        pass
+
+
 def grade_folder(sheets: str | Path, handins: str | Path, out: str | Path, secret: bytes,
                  points: Points | None = None, workers: int | None = None,
                  progress: bool = True, time_limit: float = TIME_LIMIT,
@@ -355,12 +365,16 @@ def grade_folder(sheets: str | Path, handins: str | Path, out: str | Path, secre
         if bar is not None:
             bar.update(1)
 
+    # The summary's plot needs matplotlib, whose import takes a second or more: it is
+    # imported while the workers grade (once they are started: fork copies one thread).
+    preload = threading.Thread(target=_import_matplotlib, daemon=True)
     try:
         if workers == 0:
+            preload.start()
             for job in jobs:
                 done(grade_job(job, target))
         else:
-            _run_pool(jobs, target, workers, time_limit, memory_limit, done)
+            _run_pool(jobs, target, workers, time_limit, memory_limit, done, preload.start)
     finally:
         if bar is not None:
             bar.close()
