@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd import atomic_write
-from autograd.files.read import InputError, read_bytes, read_json
+from autograd.files import InputError, read_bytes, read_json
 
 from .grading import Job, StudentGrade, grade_student, refused_grade
 from .handin import HANDIN_BYTES

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.files.read import InputError
+from autograd.files import InputError
 from autograd.teach.handcheck import check_by_hand
 from autograd.teach.worksheet import Worksheet, from_problem
 

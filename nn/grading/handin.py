@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograd.files.read import InputError, parse_json, read_bytes
+from autograd.files import InputError, parse_json, read_bytes
 
 from .sheets import ID_ROW, NAME_ROW
 

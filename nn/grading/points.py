@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograd.files.read import InputError, read_json
+from autograd.files import InputError, read_json
 
 __all__ = ["ANSWER_KINDS", "Points", "answer_kind", "read_points"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograd.files.read import InputError, read_bytes, read_csv
+from autograd.files import InputError, read_bytes, read_csv
 from autograd.teach.worksheet import Worksheet, expression_exercise, worksheet
 
 from .network import network_exercise, network_problem, network_worksheet

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd import atomic_write
-from autograd.files.read import InputError, read_json
+from autograd.files import InputError, read_json
 from autograd.teach.worksheet import Worksheet
 
 from .roster import (
