@@ -9,6 +9,7 @@ from .read import (
     MAX_INPUT_BYTES,
     MAX_JSON_DEPTH,
     InputError,
+    parse_float,
     parse_json,
     read_bytes,
     read_csv,
@@ -17,4 +18,5 @@ from .read import (
 )
 
 __all__ = ["MAX_CSV_FIELD", "MAX_CSV_ROWS", "MAX_INPUT_BYTES", "MAX_JSON_DEPTH", "InputError",
-           "atomic_write", "parse_json", "read_bytes", "read_csv", "read_json", "read_text"]
+           "atomic_write", "parse_float", "parse_json", "read_bytes", "read_csv", "read_json",
+           "read_text"]

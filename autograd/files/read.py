@@ -30,12 +30,13 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["CHUNK_BYTES", "MAX_CSV_FIELD", "MAX_CSV_ROWS", "MAX_INPUT_BYTES", "MAX_INT_DIGITS",
-           "MAX_JSON_DEPTH", "InputError", "json_depth", "parse_json", "read_bytes", "read_csv",
-           "read_json", "read_text"]
+           "MAX_JSON_DEPTH", "InputError", "json_depth", "parse_float", "parse_json",
+           "read_bytes", "read_csv", "read_json", "read_text"]
 
 MAX_INPUT_BYTES = 8 * 2**20
 """The largest file read by default, in bytes (8 MiB): problems, answers and worksheets are a
@@ -208,6 +209,32 @@ def parse_json(text: str, source: str, *, max_depth: int = MAX_JSON_DEPTH,
                          f"{e.msg})") from None
     except RecursionError:  # not reached within the depth limit; kept as the last guard
         raise InputError(f"{source}: JSON nested too deeply") from None
+
+
+_FLOAT = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)",
+                    re.ASCII | re.IGNORECASE)
+
+
+def parse_float(text: str) -> float:
+    """The number ``text`` (spaces around it ignored) written as a plain ASCII decimal, such as
+    ``-1.5e3``, or ``inf`` or ``nan``. Python's ``float`` also reads fullwidth and other
+    Unicode digits (``１.５``) and underscores; those are refused, the first character that is
+    not part of a number named, as every other unknown character is."""
+    stripped = text.strip()
+    if _FLOAT.fullmatch(stripped):
+        return float(stripped)
+    shown = repr(stripped if len(stripped) <= 40 else stripped[:40] + "...")
+    odd = next((c for c in stripped if not c.isascii()), None)
+    if odd is not None:
+        raise ValueError(f"{shown} is not a number: {_describe(odd)} is not part of one "
+                         "(write numbers with the ASCII digits 0-9, '.', 'e', '+', '-')")
+    raise ValueError(f"{shown} is not a number (such as 2, -0.5 or 1e-3)")
+
+
+def _describe(char: str) -> str:
+    """A character as a message shows it: ``'１' (U+FF11 FULLWIDTH DIGIT ONE)``."""
+    name = unicodedata.name(char, "")
+    return f"{char!r} (U+{ord(char):04X}{' ' + name if name else ''})"
 
 
 def read_csv(path: str | os.PathLike[str], *, what: str = "input file",

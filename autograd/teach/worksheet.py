@@ -19,12 +19,13 @@ from typing import Any, Union
 
 from ..backward import reverse_order, toposort
 from ..files.atomic import atomic_write
+from ..files.read import MAX_INPUT_BYTES, parse_float, read_csv
 from ..value import Value
 from .formulas import edge_formula, equation, node_names, number, partial
 from .handcheck import AnswerError, from_equations, read_number
 
-__all__ = ["Answers", "Row", "Worksheet", "expression_exercise", "from_problem",
-           "read_answers_csv", "worksheet"]
+__all__ = ["MAX_EXAMPLES", "Answers", "Row", "Worksheet", "expression_exercise",
+           "from_problem", "read_answers_csv", "worksheet"]
 
 Answers = dict[str, Union[float, list[Union[float, None]]]]
 """Answers by key: a number, or one number per example (None for a blank)."""
@@ -179,44 +180,79 @@ def _f(x: Any) -> float:
     return float(x.data) if isinstance(x, Value) else float(x)
 
 
-def read_answers_csv(source: str | pathlib.Path) -> Answers:
+MAX_EXAMPLES = 10_000
+"""The largest ``example`` index + 1 ``read_answers_csv`` reads when not told the problem's
+number of examples (a problem worked by hand has a handful)."""
+
+
+def read_answers_csv(source: str | pathlib.Path, *, examples: int | None = None,
+                     limit: int = MAX_INPUT_BYTES) -> Answers:
     """Answers from a filled-in worksheet CSV (a path, or the CSV text itself when it has a
     newline): the ``key`` and ``answer`` columns, and ``example`` for per-example numbers.
-    Blank answers are skipped; a non-number is an ``AnswerError`` naming its row."""
-    text = source if isinstance(source, str) and "\n" in source else \
-        pathlib.Path(source).read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    fields = reader.fieldnames or []
+
+    The file is read by ``autograd.files.read_csv`` (at most ``limit`` bytes, bounded fields).
+    Every ``example`` index is checked against ``examples``, the problem's number of examples
+    (or ``MAX_EXAMPLES`` when not given), before any list is made for it. Blank answers are
+    skipped; a non-number (``１`` and other non-ASCII digits included) is an ``AnswerError``
+    naming its row."""
+    if examples is not None and (isinstance(examples, bool) or not isinstance(examples, int)
+                                 or examples < 1):
+        raise ValueError(f"examples must be a positive int or None; got {examples!r}")
+    if isinstance(source, str) and "\n" in source:
+        name = "the answers"
+        try:
+            rows = list(csv.reader(io.StringIO(source.removeprefix("\ufeff"))))
+        except csv.Error as e:
+            raise AnswerError(f"the answers are not CSV: {e}") from None
+    else:
+        name = f"answers file {source}"
+        rows = read_csv(source, what="answers file", limit=limit)
+    fields = [f.strip() for f in rows[0]] if rows else []
     missing = [c for c in ("key", "answer") if c not in fields]
     if missing:
-        raise AnswerError(f"the CSV needs the columns key and answer (a worksheet's own); it "
-                          f"lacks {', '.join(missing)} (it has {', '.join(fields) or 'none'})")
+        raise AnswerError(f"{name}: the CSV needs the columns key and answer (a worksheet's "
+                          f"own); it lacks {', '.join(missing)} (it has "
+                          f"{', '.join(repr(f) for f in fields[:10]) or 'none'})")
+    column: dict[str, int] = {f: fields.index(f) for f in ("key", "answer", "example")
+                              if f in fields}
+    most = MAX_EXAMPLES if examples is None else examples
+
+    def cell(row: list[str], field: str) -> str:
+        k = column.get(field)
+        return row[k].strip() if k is not None and k < len(row) else ""
+
     out: Answers = {}
-    for k, row in enumerate(reader, start=2):
-        key = (row.get("key") or "").strip()
-        answer = (row.get("answer") or "").strip()
+    for k, row in enumerate(rows[1:], start=2):
+        key, answer = cell(row, "key"), cell(row, "answer")
         if not key or not answer:
             continue
         try:
-            value = read_number(float(answer.replace("−", "-")), f"row {k} ({key})")
-        except ValueError:
-            raise AnswerError(f"row {k} ({key}): the answer must be a number; got "
-                              f"{answer!r}") from None
-        example = (row.get("example") or "").strip()
+            value = read_number(parse_float(answer.replace("\u2212", "-")), f"row {k} ({key})")
+        except ValueError as e:
+            raise AnswerError(f"{name} row {k} ({key}): the answer must be a number; "
+                              f"{e}") from None
+        example = cell(row, "example")
         if not example:
             if key in out:
-                raise AnswerError(f"row {k}: {key} is answered twice")
+                raise AnswerError(f"{name} row {k}: {key} is answered twice")
             out[key] = value
             continue
-        if not example.isdigit():
-            raise AnswerError(f"row {k} ({key}): example must be 0, 1, ...; got {example!r}")
+        if not (example.isascii() and example.isdigit()):
+            raise AnswerError(f"{name} row {k} ({key}): example must be 0, 1, ...; got "
+                              f"{example[:20]!r}")
+        # The index is checked before the list grows to it: "example 10**12" allocates nothing.
+        if len(example) > 9 or int(example) >= most:
+            of = (f"the problem has {most} example(s), 0 to {most - 1}" if examples is not None
+                  else f"at most {MAX_EXAMPLES:,} are read")
+            raise AnswerError(f"{name} row {k} ({key}): example {example[:20]}; {of}")
         got = out.setdefault(key, [])
         if not isinstance(got, list):
-            raise AnswerError(f"row {k}: {key} is answered both per example and as a whole")
+            raise AnswerError(f"{name} row {k}: {key} is answered both per example and as a "
+                              "whole")
         n = int(example)
         got.extend([None] * (n + 1 - len(got)))
         if got[n] is not None:
-            raise AnswerError(f"row {k}: {key} for example {n} is answered twice")
+            raise AnswerError(f"{name} row {k}: {key} for example {n} is answered twice")
         got[n] = value
     return out
 

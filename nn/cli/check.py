@@ -3,23 +3,27 @@
     edgegrad check answers.json
     edgegrad check problem.json --answers filled-in-worksheet.csv
 
-Exit status: 0 when every number is right, 1 when one is wrong, 2 on bad input.
+Exit status: 0 when every number is right, 1 when one is wrong, 2 on bad input (a file
+missing, malformed or too big, an example the problem does not have, nothing to check).
+
+Both files are read by ``autograd.files`` (problem and answers at most ``MAX_INPUT_BYTES``
+each unless --max-input-bytes says otherwise, JSON nested at most ``MAX_JSON_DEPTH`` deep).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from autograd.files import MAX_INPUT_BYTES, InputError, read_json
 from autograd.teach.expr import ExpressionError
 from autograd.teach.handcheck import ATOL, RTOL, AnswerError, check_by_hand
 from autograd.teach.worksheet import from_problem, read_answers_csv
 
 from ..grading.network import grade, network_problem
-from .arguments import nonnegative
+from .arguments import add_input_limit, nonnegative
 from .messages import emit, error
 
 FORMAT = """the JSON file holds the problem and (or --answers gives) the answers:
@@ -63,33 +67,42 @@ def add_parser(subparsers: Any) -> None:
                    help=f"relative tolerance (default {RTOL:g})")
     p.add_argument("--atol", type=nonnegative, default=ATOL,
                    help=f"absolute tolerance (default {ATOL:g})")
+    add_input_limit(p, f"{MAX_INPUT_BYTES:,}")
     p.set_defaults(func=run)
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as e:
-        raise AnswerError(f"{path} is not valid JSON: {e}") from None
-
-
-def _answers(problem: dict[str, Any], path: Path | None) -> dict[str, Any]:
+def _answers(problem: dict[str, Any], path: Path | None, limit: int) -> dict[str, Any]:
     if path is None:
         answers = problem.get("answers")
         if answers is None:
             raise AnswerError("no answers: put them under \"answers\" in the JSON file or give "
                               "--answers FILE")
     elif path.suffix.lower() == ".csv":
-        answers = read_answers_csv(path)
+        answers = read_answers_csv(path, examples=_examples(problem), limit=limit)
     else:
-        answers = _json(path)
+        answers = read_json(path, what="answers file", limit=limit)
         if isinstance(answers, dict) and "answers" in answers:
             answers = answers["answers"]
     if not isinstance(answers, dict):
         raise AnswerError("the answers must be a JSON object mapping keys to numbers")
     if not answers:
         raise AnswerError("there are no answers to check")
+    if all(_blank(v) for v in answers.values()):
+        raise AnswerError(f"nothing to check: all {len(answers)} answers are blank (null); "
+                          "fill in at least one number")
     return answers
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(v is None for v in value))
+
+
+def _examples(problem: dict[str, Any]) -> int | None:
+    """The problem's number of examples: what a worksheet's ``example`` index must be below."""
+    if "network" in problem:
+        inputs = problem.get("inputs")
+        return len(inputs) if isinstance(inputs, list) and inputs else None
+    return 1 if "expression" in problem else None
 
 
 def check(problem: dict[str, Any], answers: dict[str, Any], rtol: float = RTOL,
@@ -107,12 +120,13 @@ def check(problem: dict[str, Any], answers: dict[str, Any], rtol: float = RTOL,
 
 def run(args: argparse.Namespace) -> int:
     """Run ``edgegrad check``: print the report; 0 all right, 1 something wrong, 2 bad input."""
+    limit = args.max_input_bytes or MAX_INPUT_BYTES
     try:
-        problem = _json(args.problem)
+        problem = read_json(args.problem, what="problem file", limit=limit)
         if not isinstance(problem, dict):
             raise AnswerError(f"{args.problem} must hold a JSON object (see --help)")
-        report = check(problem, _answers(problem, args.answers), args.rtol, args.atol)
-    except (AnswerError, ExpressionError, ValueError, TypeError, OSError) as e:
+        report = check(problem, _answers(problem, args.answers, limit), args.rtol, args.atol)
+    except (InputError, AnswerError, ExpressionError, ValueError, TypeError, OSError) as e:
         error("check", str(e))
         return 2
     emit(str(report).rstrip("\n"), limit=None)

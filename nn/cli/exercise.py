@@ -19,9 +19,9 @@ from typing import Any
 from autograd import atomic_write
 from autograd.teach.worksheet import Worksheet
 
-from ..grading.roster import KINDS, make_problem, read_secret
+from ..grading.roster import KINDS, make_problem
 from ..grading.sheets import make_sheets
-from .arguments import add_secret_options
+from .arguments import UsageError, add_secret_options, secret_from
 from .messages import emit
 
 
@@ -59,14 +59,11 @@ def exercise(kind: str, seed: int) -> tuple[dict[str, Any], Worksheet]:
 def run_roster(args: argparse.Namespace) -> int:
     """``edgegrad exercise --roster``: the sheets of a class."""
     if args.out is None:
-        raise ValueError("--roster needs --out DIR, the folder of the class's sheets")
+        raise UsageError("--roster needs --out DIR, the folder of the class's sheets")
     if args.seed is not None:
-        raise ValueError("--roster derives each student's seed from their id and the secret; "
+        raise UsageError("--roster derives each student's seed from their id and the secret; "
                          "leave out --seed")
-    if args.secret is None and args.secret_file is None:
-        raise ValueError("--roster needs the course secret: --secret TEXT or --secret-file "
-                         "FILE")
-    secret = read_secret(args.secret, args.secret_file)
+    secret = secret_from(args)
     written = make_sheets(args.roster, args.out, secret, args.kind)
     students = sum(1 for p in written if p.name == "worksheet.csv")
     emit(f"wrote the sheets of {students} students into {args.out}: hand each student their "
@@ -81,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.roster is not None:
         return run_roster(args)
     if args.secret is not None or args.secret_file is not None:
-        raise ValueError("the course secret is for --roster (a problem per student)")
+        raise UsageError("the course secret is for --roster (a problem per student)")
     problem, sheet = exercise(args.kind, 0 if args.seed is None else args.seed)
     text = json.dumps(problem, indent=2) + "\n"
     if args.out is None:

@@ -20,8 +20,7 @@ from ..grading.batch import MEMORY_LIMIT, TIME_LIMIT, grade_folder
 from ..grading.gradescope import ID_FIELDS, autograder_zip
 from ..grading.handin import HANDIN_BYTES
 from ..grading.points import ANSWER_KINDS, read_points
-from ..grading.roster import read_secret
-from .arguments import add_secret_options, positive_int
+from .arguments import UsageError, add_secret_options, positive_int, secret_from
 from .messages import emit
 
 EPILOG = f"""examples:
@@ -102,10 +101,7 @@ def _wheel(given: Path | None, folder: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``edgegrad grade``; 0 when every hand-in was graded or given its 0 with a reason."""
-    if args.secret is None and args.secret_file is None:
-        raise ValueError("the course secret is needed to make each student's problem again: "
-                         "--secret TEXT or --secret-file FILE, as for edgegrad exercise")
-    secret = read_secret(args.secret, args.secret_file)
+    secret = secret_from(args)
     points = read_points(args.points) if args.points is not None else None
     if args.autograder_zip is not None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -116,11 +112,11 @@ def run(args: argparse.Namespace) -> int:
              "the course secret: keep it private)")
         return 0
     if args.handins is None or args.out is None:
-        raise ValueError("give the folder of hand-ins and --out DIR (or --autograder-zip)")
+        raise UsageError("give the folder of hand-ins and --out DIR (or --autograder-zip)")
     if args.workers is not None and args.workers < 0:
-        raise ValueError(f"--workers must be 0 or more; got {args.workers}")
+        raise UsageError(f"--workers must be 0 or more; got {args.workers}")
     if not args.time_limit > 0:
-        raise ValueError(f"--time-limit must be a number of seconds > 0; got {args.time_limit}")
+        raise UsageError(f"--time-limit must be a number of seconds > 0; got {args.time_limit}")
     grades = grade_folder(args.sheets, args.handins, args.out, secret, points,
                           workers=args.workers, progress=not args.no_progress,
                           time_limit=args.time_limit, memory_limit=args.memory_limit * 2**20,

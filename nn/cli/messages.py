@@ -4,11 +4,14 @@ and never a reason to crash.
 Messages echo what the user gave (an expression, a file name, a value from a model file). A
 terminal runs the escape sequences it is sent, so every message goes through ``clean``; and
 once the terminal is gone (SIGHUP) or the pipe is closed, ``emit`` stops printing instead of
-raising, so the work in progress still finishes and its files are still written.
+raising, so the work in progress still finishes and its files are still written. Any other
+failure to write the output (a full disk) is an ``OutputError``: the command exits non-zero.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sys
 from typing import TextIO
@@ -36,13 +39,54 @@ def clean(text: str, limit: int | None = MESSAGE_LIMIT) -> str:
     return _INVISIBLE.sub("\ufffd", _CONTROL.sub(_picture, text))
 
 
+class OutputError(OSError):
+    """The command's own output could not be written (a full disk, a file it may not write):
+    the work is not delivered, so the command exits non-zero."""
+
+
+# A terminal that is gone: the reader left (a closed pipe) or the terminal hung up.
+_GONE = (errno.EPIPE, errno.EIO, errno.ENXIO)
+
+
 def emit(text: str, stream: TextIO | None = None, limit: int | None = MESSAGE_LIMIT) -> None:
-    """Print ``clean(text, limit)`` to ``stream`` (stdout by default); a closed or vanished
-    terminal (a broken pipe, EIO after SIGHUP) silently drops it."""
+    """Print ``clean(text, limit)`` to ``stream`` (stdout by default); see ``write``."""
+    write(clean(text, limit) + "\n", stream)
+
+
+def write(text: str, stream: TextIO | None = None) -> None:
+    """Write ``text`` as it is to ``stream`` (stdout by default) and flush it.
+
+    A closed or vanished terminal (a broken pipe, EIO after SIGHUP) silently drops it, and so
+    does any failure on stderr (there is nowhere left to say so); any other failure on stdout
+    (a full disk, ``> /dev/full``) raises ``OutputError``: the output is the work asked for.
+    Either way the stream is pointed at /dev/null, so the interpreter's last flush at exit
+    cannot fail again."""
+    out = stream or sys.stdout
     try:
-        print(clean(text, limit), file=stream or sys.stdout, flush=True)
+        out.write(text)
+        out.flush()
+    except OSError as e:
+        _silence(out)
+        if out is sys.stderr or e.errno in _GONE:
+            return
+        name = getattr(out, "name", "the output")
+        raise OutputError(e.errno, f"cannot write the output to {name}: "
+                                   f"{e.strerror or e}") from None
+
+
+def _silence(stream: TextIO) -> None:
+    """Point ``stream``'s descriptor at /dev/null (what was buffered is dropped with it)."""
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        return
+    try:
+        os.dup2(null, fd)
     except OSError:
         pass
+    finally:
+        os.close(null)
 
 
 def error(command: str, text: str) -> None:

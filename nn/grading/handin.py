@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograd.files import InputError, parse_json, read_bytes
+from autograd.files import InputError, parse_float, parse_json, read_bytes
 
 from .sheets import ID_ROW, NAME_ROW
 
@@ -46,24 +46,23 @@ ANSWER_LENGTH = 64
 RowKey = tuple[str, "int | None"]
 """A worksheet row: its key and, for a per-example number, the example."""
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
-_COMMA = re.compile(r"[+-]?\d+,\d+")
+_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
 
 
 def parse_answer(text: str) -> float:
-    """An answer's text as a number: a decimal such as ``-0.25``, ``1e-3`` or ``0,25`` (a
-    decimal comma), with − for minus; anything else (an expression, inf, nan, words) is a
-    ValueError. The text is matched against a pattern, never evaluated."""
+    """An answer's text as a number: an ASCII decimal such as ``-0.25`` or ``1e-3``
+    (``autograd.files.parse_float``), also with − for minus or a decimal comma (``0,25``);
+    anything else (an expression, inf, nan, words) is a ValueError saying so. The text is
+    matched against a pattern, never evaluated."""
     t = text.strip().replace("\u2212", "-")
+    shown = repr(t if len(t) <= 40 else t[:40] + "...")
     if len(t) > ANSWER_LENGTH:
-        raise ValueError(f"not a number ({len(t)} characters)")
+        raise ValueError(f"{shown} is not a number ({len(t)} characters)")
     if _COMMA.fullmatch(t):
         t = t.replace(",", ".")
-    if not _NUMBER.fullmatch(t):
-        raise ValueError("not a number")
-    x = float(t)
+    x = parse_float(t)
     if not math.isfinite(x):
-        raise ValueError("not a finite number")
+        raise ValueError(f"{shown} is not a finite number")
     return x
 
 

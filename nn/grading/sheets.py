@@ -146,6 +146,6 @@ def read_class(sheets: str | Path, secret: bytes) -> Class:
         raise InputError(f"{path} is not a class file: it needs \"kind\" (one of "
                          f"{', '.join(KINDS)}) and \"secret_check\"")
     if info.get("secret_check") != secret_check(secret):
-        raise ValueError(f"the secret is not the one the sheets in {where} were made with; "
+        raise InputError(f"the secret is not the one the sheets in {where} were made with; "
                          "give the same --secret (or --secret-file) as edgegrad exercise")
     return Class(str(info["kind"]), tuple(read_roster(where / "roster.csv")))

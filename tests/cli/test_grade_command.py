@@ -69,14 +69,14 @@ def test_a_problem_depends_on_the_id_and_the_secret_only(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--kind", "network"], "needs the course secret"),
+    (["--kind", "network"], "the course secret is needed"),
     (["--secret", "short"], "use at least 16"),
     (["--secret", SECRET_TEXT, "--seed", "3"], "leave out --seed"),
 ])
 def test_roster_errors_are_clear(tmp_path, capsys, args, message):
     write_roster(tmp_path / "roster.csv", 2)
     assert main(["exercise", "--roster", str(tmp_path / "roster.csv"), "--out",
-                 str(tmp_path / "s"), *args]) == 1
+                 str(tmp_path / "s"), *args]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -88,7 +88,7 @@ def test_roster_errors_are_clear(tmp_path, capsys, args, message):
 def test_a_bad_roster_is_refused(tmp_path, capsys, roster, message):
     (tmp_path / "r.csv").write_text(roster, encoding="utf-8")
     assert main(["exercise", "--roster", str(tmp_path / "r.csv"), "--secret", SECRET_TEXT,
-                 "--out", str(tmp_path / "s")]) == 1
+                 "--out", str(tmp_path / "s")]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -96,7 +96,7 @@ def test_grading_with_another_secret_is_refused(tmp_path, capsys):
     sheets = sheets_for(tmp_path, 2)
     (tmp_path / "in").mkdir()
     assert main(["grade", str(sheets), str(tmp_path / "in"), "--out", str(tmp_path / "g"),
-                 "--secret", SECRET_TEXT + "x", "--no-progress"]) == 1
+                 "--secret", SECRET_TEXT + "x", "--no-progress"]) == 2
     assert "not the one the sheets" in capsys.readouterr().err
     assert not (tmp_path / "g" / "gradebook.csv").exists()
 
@@ -127,7 +127,7 @@ def test_a_bad_points_file_is_refused(tmp_path, capsys):
     (tmp_path / "in").mkdir()
     (tmp_path / "p.json").write_text('{"deltas": 2}')
     assert main(["grade", str(sheets), str(tmp_path / "in"), "--out", str(tmp_path / "g"),
-                 "--secret", SECRET_TEXT, "--points", str(tmp_path / "p.json")]) == 1
+                 "--secret", SECRET_TEXT, "--points", str(tmp_path / "p.json")]) == 2
     assert "unknown kind of answer 'deltas'" in capsys.readouterr().err
 
 

@@ -25,7 +25,7 @@ def test_numbers_are_read(text, value):
 @pytest.mark.parametrize("text", [
     "1+1", "2**10", "__import__('os').system('true')", "(3)", "0x10", "1_000", "nan", "inf",
     "-Infinity", "1e999", "1,000,000", "3 4", "", "abc", "½", "1" * (ANSWER_LENGTH + 1),
-    "1e99999",
+    "1e99999", "\u0663", "\uff11.5", "1e5000",
 ])
 def test_anything_else_is_not_a_number(text):
     with pytest.raises(ValueError):

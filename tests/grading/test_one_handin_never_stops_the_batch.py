@@ -31,8 +31,7 @@ def misbehaving(job):
     elif sid == "s003":
         os._exit(3)
     elif sid == "s004":
-        hog = [bytearray(2**20) for _ in range(4096)]  # 4 GiB, past the worker's limit
-        return hog  # never reached
+        return bytearray(8 * 2**30)  # 8 GiB at once, past the worker's limit
     return REAL(job)
 
 
@@ -47,11 +46,11 @@ def test_each_bad_grading_gets_0_and_the_rest_is_graded(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "GRACE", 0.5)
     started = time.monotonic()
     grades = grade_folder(tmp_path / "sheets", handins, tmp_path / "g", SECRET, workers=2,
-                          progress=False, time_limit=0.5, memory_limit=256 * 2**20)
+                          progress=False, time_limit=2.0, memory_limit=256 * 2**20)
     assert time.monotonic() - started < 60
     by_id = {g.student.id: g for g in grades}
-    assert "took longer than 0.5 s" in by_id["s001"].reason
-    assert "took longer than 0.5 s" in by_id["s002"].reason
+    assert "took longer than 2 s" in by_id["s001"].reason
+    assert "took longer than 2 s" in by_id["s002"].reason
     assert "stopped the worker (exit code 3)" in by_id["s003"].reason
     assert "ran out of memory" in by_id["s004"].reason
     for sid in ("s001", "s002", "s003", "s004"):
