@@ -19,7 +19,7 @@ from typing import Any
 
 from ..backward import reverse_order
 from ..value import Value
-from .formulas import EdgeFormula, edge_formula, node_names, number, partial
+from .formulas import EdgeFormula, edge_formulas, node_names, number, partial
 
 __all__ = ["Explanation", "NodeTerm", "PathTerm", "count_paths", "explain"]
 
@@ -239,6 +239,16 @@ def explain(root: Value, wrt: Value, max_paths: int = MAX_PATHS, fmt: str = ".4g
             lf = float(local.data) if isinstance(local, Value) else float(local)
             grads[parent] = grads.get(parent, 0.0) + lf * g
     consumers = _consumers(order)
+    rendered: dict[Value, tuple[EdgeFormula, ...]] = {}
+
+    def formula(c: Value, i: int) -> EdgeFormula:
+        # Every edge into c rendered at once, the first time one is needed: asked edge by
+        # edge, a wide sum would copy its n operands n times.
+        got = rendered.get(c)
+        if got is None:
+            got = rendered[c] = edge_formulas(c, names, fmt)
+        return got[i]
+
     paths: tuple[PathTerm, ...] | None = None
     if count <= max_paths:
         found: list[PathTerm] = []
@@ -252,7 +262,7 @@ def explain(root: Value, wrt: Value, max_paths: int = MAX_PATHS, fmt: str = ".4g
                 edges = []
                 while walked is not None:  # the edge into the root first, down to wrt
                     (c, i), walked = walked
-                    edges.append(edge_formula(c, i, names, fmt))
+                    edges.append(formula(c, i))
                 found.append(PathTerm(tuple(edges)))
                 continue
             for c, i in reversed(consumers[node]):
@@ -268,7 +278,7 @@ def explain(root: Value, wrt: Value, max_paths: int = MAX_PATHS, fmt: str = ".4g
         if any(p in above for p in node.parents):
             above.add(node)
     nodes = tuple(
-        NodeTerm(n, grads[n], tuple((edge_formula(c, i, names, fmt), grads[c])
+        NodeTerm(n, grads[n], tuple((formula(c, i), grads[c])
                                     for c, i in consumers[n] if c in above))
         for n in order if n in above and n is not root)
     total = grads[wrt]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Union
@@ -24,8 +24,8 @@ from ..backward import toposort
 from ..ops import PRIMITIVES, Primitive
 from ..value import Value
 
-__all__ = ["EdgeFormula", "edge_formula", "equation", "formula_text", "latex_name",
-           "local_formula", "node_names", "number", "partial", "render"]
+__all__ = ["EdgeFormula", "edge_formula", "edge_formulas", "equation", "formula_text",
+           "latex_name", "local_formula", "node_names", "number", "partial", "render"]
 
 MINUS = "−"
 """The minus sign of pretty text (U+2212), wider than a hyphen."""
@@ -83,7 +83,7 @@ def equation(node: Value, names: Mapping[Value, str] | None = None, fmt: str = "
         names = node_names(node)
 
     def name(v: Value) -> str:
-        text = names[v] if v.label or v.parents else number(v.data, fmt)
+        text = names[v] if v.label or v.op else number(v.data, fmt)  # op: a leaf's is ''
         return text if _ATOM.fullmatch(text) else f"({text})"
 
     p = PRIMITIVES.get(node.op)
@@ -408,15 +408,16 @@ def formula_text(op: str | Primitive, index: int = 0, latex: bool = False) -> st
     return render(p.formulas[k], latex=latex)
 
 
-def _rule_names(node: Value, index: int, names: Mapping[Value, str]) -> dict[str, Name]:
+def _rule_names(node: Value, index: int, names: Mapping[Value, str],
+                parents: Sequence[Value]) -> dict[str, Name]:
     """The rule's names (x, x1, x2, y, c, n) for the edge ``index`` into ``node``."""
     def name_of(v: Value) -> Name:
-        # An unlabelled leaf is a constant: its number is put in (and folded).
-        if not v.label and not v.parents:
+        # An unlabelled leaf is a constant: its number is put in (and folded). (A leaf's op is
+        # ''; v.parents would copy a wide sum's operands at every edge.)
+        if not v.label and not v.op:
             return v.data
         return names[v]
 
-    parents = node.parents
     out: dict[str, Name] = {"y": name_of(node)}
     if node.param is not None:
         out["c"] = float(node.param)
@@ -435,15 +436,20 @@ def local_formula(node: Value, index: int, names: Mapping[Value, str] | None = N
                   fmt: str = ".4g", latex: bool = False) -> str:
     """The local derivative d(node)/d(node.parents[index]) as a formula in the nodes' names
     (``b`` for the edge from ``a`` into ``e = a*b``); "" when the op states no formula."""
+    return _local_formula(node, index, node.parents, names, fmt, latex)
+
+
+def _local_formula(node: Value, index: int, parents: Sequence[Value],
+                   names: Mapping[Value, str] | None, fmt: str, latex: bool) -> str:
     p = PRIMITIVES.get(node.op)
-    if p is None or not p.formulas or not node.parents:
+    if p is None or not p.formulas or not parents:
         return ""
     k = 0 if p.arity == -1 else index
     if k >= len(p.formulas):
         return ""
     if names is None:
         names = node_names(node)
-    return render(p.formulas[k], _rule_names(node, index, names), fmt, latex)
+    return render(p.formulas[k], _rule_names(node, index, names, parents), fmt, latex)
 
 
 @dataclass(frozen=True)
@@ -494,16 +500,31 @@ def edge_formula(node: Value, index: int, names: Mapping[Value, str] | None = No
     parents = node.parents
     if not 0 <= index < len(parents):
         raise IndexError(f"the node has {len(parents)} incoming edge(s); no edge {index}")
-    if names is None:
-        names = node_names(node)
+    return _edge_formula(node, index, parents, node.local_grads,
+                         node_names(node) if names is None else names, fmt)
+
+
+def edge_formulas(node: Value, names: Mapping[Value, str] | None = None,
+                  fmt: str = ".4g") -> tuple[EdgeFormula, ...]:
+    """``edge_formula`` of every edge into ``node``, in operand order. The operands are read
+    once: a wide sum's list of n operands read once per edge would cost n²."""
+    parents, local_grads = node.parents, node.local_grads
+    names = node_names(node) if names is None else names
+    return tuple(_edge_formula(node, i, parents, local_grads, names, fmt)
+                 for i in range(len(parents)))
+
+
+def _edge_formula(node: Value, index: int, parents: Sequence[Value],
+                  local_grads: Sequence[Any], names: Mapping[Value, str],
+                  fmt: str) -> EdgeFormula:
     parent = parents[index]
-    local = node.local_grads[index]
+    local = local_grads[index]
     value = float(local.data) if isinstance(local, Value) else float(local)
     return EdgeFormula(
         node, parent, index,
         partial(names[node], names[parent]),
-        local_formula(node, index, names, fmt),
+        _local_formula(node, index, parents, names, fmt, latex=False),
         value,
         partial(names[node], names[parent], latex=True),
-        local_formula(node, index, names, fmt, latex=True),
+        _local_formula(node, index, parents, names, fmt, latex=True),
     )

@@ -21,7 +21,7 @@ from ..backward import reverse_order, toposort
 from ..files.atomic import atomic_write
 from ..files.read import MAX_INPUT_BYTES, parse_float, read_csv
 from ..value import Value
-from .formulas import edge_formula, equation, node_names, number, partial
+from .formulas import EdgeFormula, edge_formulas, equation, node_names, number, partial
 from .handcheck import AnswerError, from_equations, read_number
 
 __all__ = ["MAX_EXAMPLES", "Answers", "Row", "Worksheet", "expression_exercise",
@@ -118,7 +118,8 @@ def _md(text: str) -> str:
 def worksheet(root: Value, fmt: str = ".4g") -> Worksheet:
     """The worksheet of the graph of ``root``: each computed node's value (forward order),
     each edge's local derivative, then each gradient from the output back. Inputs are given;
-    unlabelled constants (the 2 of ``2*b``) are neither asked nor differentiated by."""
+    unlabelled constants (the 2 of ``2*b``) are neither asked nor differentiated by. Linear in
+    the size of the graph: each node's operands and uses are listed once."""
     if not isinstance(root, Value):
         raise TypeError(f"worksheet takes the output Value of a graph; got "
                         f"{type(root).__name__}")
@@ -126,7 +127,7 @@ def worksheet(root: Value, fmt: str = ".4g") -> Worksheet:
     names = node_names(root)
 
     def constant(v: Value) -> bool:
-        return not v.label and not v.parents
+        return not v.label and not v.op  # an unlabelled leaf (a leaf's op is '')
 
     asked = [v for v in order if not constant(v)]
     seen: dict[str, Value] = {}
@@ -142,16 +143,23 @@ def worksheet(root: Value, fmt: str = ".4g") -> Worksheet:
             grads[p] = grads.get(p, 0.0) + _f(local) * g
     rows: list[Row] = []
     for v in order:
-        if v.parents:
+        if v.op:
             rows.append(Row(f"{names[v]}.data", f"the value of {names[v]} = "
                                                 f"{equation(v, names, fmt)}",
                             v.data, equation(v, names, fmt)))
     top = names[root]
+    uses: dict[Value, list[Value]] = {v: [] for v in order}  # each node's consumers, edge by edge
     for c in order:
-        for p in dict.fromkeys(c.parents):
+        if not c.op:
+            continue
+        formulas = edge_formulas(c, names, fmt)
+        by_operand: dict[Value, list[EdgeFormula]] = {}  # c's edges, grouped by operand
+        for e in formulas:
+            by_operand.setdefault(e.parent, []).append(e)
+            uses[e.parent].append(c)
+        for p, edges in by_operand.items():
             if constant(p):
                 continue
-            edges = [edge_formula(c, i, names, fmt) for i, q in enumerate(c.parents) if q is p]
             how = " + ".join(e.formula or number(e.value, fmt) for e in edges)
             rows.append(Row(f"d{names[c]}/d{names[p]}",
                             f"the local derivative {edges[0].symbol}",
@@ -160,15 +168,13 @@ def worksheet(root: Value, fmt: str = ".4g") -> Worksheet:
         if v is root or constant(v):
             continue
         terms = []
-        for c in order:
-            for q in c.parents:
-                if q is v:
-                    local = partial(names[c], names[v])
-                    terms.append(local if c is root else f"{partial(top, names[c])} · {local}")
+        for c in uses[v]:
+            local = partial(names[c], names[v])
+            terms.append(local if c is root else f"{partial(top, names[c])} · {local}")
         rows.append(Row(names[v], f"the gradient {partial(top, names[v])}", grads[v],
                         " + ".join(terms)))
     given = ", ".join(f"{names[v]} = {number(v.data, fmt)}" for v in
-                      sorted((v for v in order if not v.parents and v.label),
+                      sorted((v for v in order if not v.op and v.label),
                              key=lambda v: names[v]))
     note = ("Fill in every blank: first the forward values, then each local derivative, then "
             f"the gradients from {top} back (keys as `edgegrad check` reads them: `e.data` a "

@@ -10,138 +10,73 @@
 
 The right numbers come from ``textbook.deltas.backprop``. A wrong number is diagnosed, in the order
 backward runs: it follows from a wrong number upstream (named), or it is one of the slips the
-textbooks warn about (``Slip``): h'(a) left out, h' evaluated at z instead of a, the weights
-read row-wise (w_jk for w_kj), gradients not summed over the examples, the ½ of the
+textbooks warn about (``slips.Slip``): h'(a) left out, h' evaluated at z instead of a, the
+weights read row-wise (w_jk for w_kj), gradients not summed over the examples, the ½ of the
 sum-of-squares loss dropped or doubled, y − t used as the output delta for an output/loss pair
 it does not belong to; else a sign slip; else it is just wrong. Where the slip was made
-further up and carried down, the whole slipped pass is recomputed to find it.
+further up and carried down, the slipped pass is recomputed to find it (``slips``: within a
+few layers above the number, so grading is linear in the depth).
+
+The report is autograd's shared model (``autograd.teach.report``): a ``GradeReport`` of
+``Grade`` marks, each a ``Mark`` with its ``Slip`` as the diagnosis. This module holds the
+network problem: its keys, the grading, its worksheet and its exercises.
 """
 
 from __future__ import annotations
 
-import enum
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from autograd.teach.formulas import number
-from autograd.teach.handcheck import (
+from autograd.teach.report import (
     ATOL,
     RTOL,
     AnswerError,
-    ReportRow,
+    Mark,
+    Marking,
+    Report,
+    answer_error,
     check_tolerances,
     is_close,
+    join,
     read_number,
-    report_html,
-    report_summary,
-    report_text,
 )
 from autograd.teach.worksheet import Row, Worksheet
 
 from ..textbook.deltas import (
     ACTIVATIONS,
     LOSSES,
-    Activation,
     DeltaResult,
     Network,
     Target,
     as_network,
     backprop,
 )
+from .slips import MATCHED, Slip, SlippedPasses, Variant, one_hot, y_minus_t_applies
 
 __all__ = ["Grade", "GradeReport", "Slip", "grade", "network_exercise", "network_problem",
            "network_worksheet"]
 
-MATCHED = {("linear", "sse"), ("sigmoid", "bce"), ("linear", "bce_logits"),
-           ("linear", "softmax_ce")}
-"""Output activation and loss pairs whose output delta is y − t."""
 
-
-class Slip(enum.Enum):
-    """What went wrong with a number: the textbook slips of hand-worked backpropagation."""
-
-    RIGHT = "right"
-    UPSTREAM = "follows from a wrong number upstream"
-    H_PRIME_LEFT_OUT = "h'(a) left out"
-    H_PRIME_AT_Z = "h' evaluated at z instead of a"
-    ROW_WISE = "weights read row-wise (w_jk for w_kj)"
-    NOT_SUMMED = "not summed over the examples"
-    HALF_SSE = "the ½ of the sum of squares dropped or doubled"
-    Y_MINUS_T = "y − t for a mismatched output and loss"
-    SIGN = "sign slip"
-    WRONG = "wrong"
-
-
-@dataclass(frozen=True)
-class Grade:
-    """One graded number: its key (and example), the learner's number, the right one, the
-    slip found and a sentence saying what happened."""
-
-    key: str
-    example: int | None
-    what: str
-    given: float
-    expected: float
-    slip: Slip
-    message: str = ""
-    blame: tuple[str, ...] = ()
+class Grade(Mark[Slip]):
+    """One graded number: a Mark whose diagnosis is the ``Slip`` found (``slip``)."""
 
     @property
-    def ok(self) -> bool:
-        """Whether the number is right (within the report's tolerance)."""
-        return self.slip is Slip.RIGHT
+    def slip(self) -> Slip:
+        """The slip found (``Slip.RIGHT`` for a right number): the mark's diagnosis."""
+        return self.diagnosis
+
+
+class GradeReport(Report[Grade]):
+    """The report of ``grade``: one Grade per number, in backward order (``find(key,
+    example)`` is a number's grade). Prints as text, renders as a table in Jupyter."""
 
     @property
-    def where(self) -> str:
-        """The key, with the example when the number is per example."""
-        return self.key if self.example is None else f"{self.key} (example {self.example})"
-
-
-@dataclass(frozen=True)
-class GradeReport:
-    """The report of ``grade``: one Grade per number, in backward order. Prints as text,
-    renders as a table in Jupyter."""
-
-    grades: tuple[Grade, ...]
-    rtol: float
-    atol: float
-    title: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """Whether every given number is right."""
-        return all(g.ok for g in self.grades)
-
-    @property
-    def wrong(self) -> list[Grade]:
-        """The wrong numbers, in backward order."""
-        return [g for g in self.grades if not g.ok]
-
-    def find(self, key: str, example: int | None = None) -> Grade:
-        """The grade of ``key`` (for ``example``, for a per-example number)."""
-        for g in self.grades:
-            if g.key == key and (example is None or g.example == example):
-                return g
-        raise KeyError(f"no answer {key!r}{'' if example is None else f' for example {example}'}"
-                       " in this report")
-
-    def summary(self) -> str:
-        """One line: how many were given, right and wrong, and the tolerance."""
-        return report_summary(len(self.grades), len(self.wrong), self.rtol, self.atol)
-
-    def _rows(self) -> list[ReportRow]:
-        return [ReportRow(g.where, g.what, g.given, g.expected, g.ok, g.slip.value, g.message)
-                for g in self.grades]
-
-    def __str__(self) -> str:
-        return report_text(self.title, self.summary(), self._rows())
-
-    def _repr_html_(self) -> str:
-        return report_html(self.title, self.summary(), self._rows())
-
+    def grades(self) -> tuple[Grade, ...]:
+        """The grades, in backward order (the report's marks)."""
+        return self.marks
 
 # ---------------------------------------------------------------------------------------------
 # Reading the keys.
@@ -183,137 +118,6 @@ def _key(q: Quantity) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The delta rule with a slip in it (the right rule without one): a learner's pass, recomputed.
-
-
-@dataclass(frozen=True)
-class _Variant:
-    slip: Slip
-    layers: frozenset[int]  # where a delta slip is made
-    factor: float = 1.0  # HALF_SSE: 2 (½ dropped) or 0.5 (doubled)
-
-    def describe(self, n_layers: int) -> str:
-        if self.slip is Slip.HALF_SSE:
-            return ("with the ½ of E = ½ Σ (y − t)² dropped (every delta doubled)"
-                    if self.factor == 2.0 else "with the ½ applied twice (every delta halved)")
-        where = ("every layer" if len(self.layers) == n_layers and n_layers > 1 else
-                 ", ".join(f"layer {k}" + (" (the output)" if k == n_layers - 1 else "")
-                           for k in sorted(self.layers)))
-        return f"with {self.slip.value} at {where}"
-
-
-def _dh(act: Activation, a: float, z: float, slip: Slip | None) -> float:
-    if slip is Slip.H_PRIME_LEFT_OUT:
-        return 1.0
-    if slip is Slip.H_PRIME_AT_Z:
-        return act.dh(z, act.h(z))
-    return act.dh(a, z)
-
-
-def _one_hot(t: list[float], nout: int, classes: bool) -> list[float]:
-    if not classes:
-        return t
-    return [1.0 if k == int(t[0]) else 0.0 for k in range(nout)]
-
-
-def _deltas(net: Network, result: DeltaResult, n: int, variant: _Variant | None,
-            y_minus_t: bool = False) -> list[list[float]] | None:
-    """Every layer's deltas for example ``n`` under ``variant`` (None: the right rule); None
-    where the slip cannot be made (row-wise weights that do not exist)."""
-    ex = result.examples[n]
-    loss = LOSSES[result.loss_name]
-    last = len(net.layers) - 1
-    slip: Slip | None = variant.slip if variant is not None else None
-    at = variant.layers if variant is not None else frozenset()
-    factor = variant.factor if variant is not None else 1.0
-    deltas: list[list[float]] = [[] for _ in net.layers]
-    out = ex.layers[last]
-    act = ACTIVATIONS[net.layers[last].activation]
-    if slip is Slip.Y_MINUS_T:
-        t = _one_hot(ex.target, net.nout, loss.classes)
-        deltas[last] = [y - tk for y, tk in zip(out.z, t)]
-    else:
-        s: Slip | None = slip if last in at else None
-        deltas[last] = [factor * g * _dh(act, a, z, s)
-                        for g, a, z in zip(ex.dE_dy, out.a, out.z)]
-    for li in range(last - 1, -1, -1):
-        above = net.layers[li + 1]
-        act = ACTIVATIONS[net.layers[li].activation]
-        stage = ex.layers[li]
-        s = slip if li in at else None
-        row = []
-        for j, (a, z) in enumerate(zip(stage.a, stage.z)):
-            if s is Slip.ROW_WISE:
-                if j >= above.nout or above.nout > above.nin:
-                    return None
-                total = sum(above.w[j][k] * deltas[li + 1][k] for k in range(above.nout))
-            else:
-                total = sum(above.w[k][j] * deltas[li + 1][k] for k in range(above.nout))
-            row.append(_dh(act, a, z, s) * total)
-        deltas[li] = row
-    return deltas
-
-
-@dataclass(frozen=True)
-class _Pass:
-    """A whole backward pass: deltas[n][l][j], gradients gw[l][j][i] and gb[l][j]."""
-
-    variant: _Variant
-    deltas: list[list[list[float]]]
-    gw: list[list[list[float]]]
-    gb: list[list[float]]
-
-
-def _inputs(result: DeltaResult, n: int, layer: int) -> list[float]:
-    ex = result.examples[n]
-    return ex.x if layer == 0 else ex.layers[layer - 1].z
-
-
-def _pass(net: Network, result: DeltaResult, variant: _Variant) -> _Pass | None:
-    per_example = []
-    for n in range(len(result.examples)):
-        d = _deltas(net, result, n, variant)
-        if d is None:
-            return None
-        per_example.append(d)
-    gw = [[[0.0] * layer.nin for _ in range(layer.nout)] for layer in net.layers]
-    gb = [[0.0] * layer.nout for layer in net.layers]
-    for n, d in enumerate(per_example):
-        for li in range(len(net.layers)):
-            zin = _inputs(result, n, li)
-            for j, dj in enumerate(d[li]):
-                gb[li][j] += dj
-                for i, zi in enumerate(zin):
-                    gw[li][j][i] += dj * zi
-    return _Pass(variant, per_example, gw, gb)
-
-
-def _variants(net: Network, loss: str) -> list[_Variant]:
-    n_layers = len(net.layers)
-    every = frozenset(range(n_layers))
-    hidden = range(n_layers - 1)
-    out: list[_Variant] = []
-    if _y_minus_t_applies(net, loss):
-        out.append(_Variant(Slip.Y_MINUS_T, frozenset({n_layers - 1})))
-    for slip in (Slip.H_PRIME_LEFT_OUT, Slip.H_PRIME_AT_Z):
-        out += [_Variant(slip, frozenset({k})) for k in reversed(range(n_layers))]
-        if n_layers > 1:
-            out.append(_Variant(slip, every))
-    out += [_Variant(Slip.ROW_WISE, frozenset({k})) for k in reversed(hidden)]
-    if n_layers > 2:
-        out.append(_Variant(Slip.ROW_WISE, frozenset(hidden)))
-    if loss == "sse":
-        out += [_Variant(Slip.HALF_SSE, frozenset(), 2.0),
-                _Variant(Slip.HALF_SSE, frozenset(), 0.5)]
-    return out
-
-
-def _y_minus_t_applies(net: Network, loss: str) -> bool:
-    return loss in ("sse", "bce", "bce_logits", "softmax_ce") and \
-        (net.layers[-1].activation, loss) not in MATCHED
-
-
-# ---------------------------------------------------------------------------------------------
 # Grading.
 
 
@@ -328,8 +132,7 @@ class _Grader:
         self.N = len(result.examples)
         self.last = len(net.layers) - 1
         self.loss = LOSSES[result.loss_name]
-        self.passes = [p for v in _variants(net, result.loss_name)
-                       if (p := _pass(net, result, v)) is not None]
+        self.passes = SlippedPasses(net, result)
 
     def close(self, given: float, expected: float) -> bool:
         return is_close(given, expected, self.rtol, self.atol)
@@ -366,40 +169,39 @@ class _Grader:
         right = self.true(q, n)
         what = {"delta": "δ = ∂E_n/∂a", "a": "a", "z": "z = h(a)", "w": "∂E/∂w",
                 "b": "∂E/∂b"}[kind]
-        g = _Draft(_key(q), None if kind in ("w", "b") else n, what, given, right)
+        g = Marking(Grade, _key(q), what, given, right, Slip.RIGHT,
+                    None if kind in ("w", "b") else n, kind)
         if self.close(given, right):
             return g.right()
         found = {"delta": self.delta, "a": self.pre, "z": self.post, "w": self.gradient,
                  "b": self.gradient}[kind](q, n, given)
         if found is not None:
-            return g.slip(*found)
+            return g.wrong(*found)
         if not self.close(0.0, right) and self.close(-given, right):
-            return g.slip(Slip.SIGN, f"it is {number(right)}: the size is right, the sign is "
+            return g.wrong(Slip.SIGN, f"it is {number(right)}: the size is right, the sign is "
                                      "flipped")
-        for p in self.passes:
-            value = self.in_pass(p, q, n)
+        for v in self.passes.at(q[1]) if kind in ("delta", "w", "b") else ():
+            value = self.in_pass(v, q, n)
             if value is not None and not self.close(value, right) and self.close(given, value):
                 # A delta slip made above this layer reached this number through the deltas.
-                above = kind == "delta" and all(k > q[1] for k in p.variant.layers)
-                return g.slip(p.variant.slip,
-                              f"it matches the delta rule {p.variant.describe(self.last + 1)}"
-                              + (", made upstream and carried down" if above else "")
-                              + f"; it is {number(right)}")
-        return g.slip(Slip.WRONG, f"it is {number(right)}{self.hint(q, n)}")
+                above = kind == "delta" and len(v.layers) > 0 and v.layers[0] > q[1]
+                return g.wrong(v.slip, f"it matches the delta rule {v.describe(self.last + 1)}"
+                               + (", made upstream and carried down" if above else "")
+                               + f"; it is {number(right)}")
+        return g.wrong(Slip.WRONG, f"it is {number(right)}{self.hint(q, n)}")
 
-    def in_pass(self, p: _Pass, q: Quantity, n: int) -> float | None:
+    def in_pass(self, v: Variant, q: Quantity, n: int) -> float | None:
+        """The number ``q`` in the pass made with slip ``v`` (forward values are the same in
+        every pass)."""
         kind, li, j, i = q
         if kind == "delta":
-            return p.deltas[n][li][j]
-        if kind == "w":
-            return p.gw[li][j][i]
-        if kind == "b":
-            return p.gb[li][j]
-        return None  # forward values are the same in every pass
+            d = self.passes.deltas(v, n, li)
+            return None if d is None else d[j]
+        return self.passes.gradient(v, li, j, i if kind == "w" else None)
 
     def upstream(self, given: float, value: float, wrong: list[str]) -> Found | None:
         if wrong and self.close(given, value):
-            return (Slip.UPSTREAM, f"it follows correctly from your {_join(wrong)}, which "
+            return (Slip.UPSTREAM, f"it follows correctly from your {join(wrong)}, which "
                                    f"{'is' if len(wrong) == 1 else 'are'} wrong; fix that first",
                     wrong)
         return None
@@ -428,9 +230,9 @@ class _Grader:
             if found is not None:
                 return found
             slips = []
-            if _y_minus_t_applies(self.net, self.r.loss_name):
+            if y_minus_t_applies(self.net, self.r.loss_name):
                 # First: with sse, y − t is also ∂E_n/∂y_k with h' left out, the same slip.
-                t = _one_hot(self.r.examples[n].target, layer.nout, self.loss.classes)
+                t = one_hot(self.r.examples[n].target, layer.nout, self.loss.classes)
                 pairs = ", ".join(f"{h} with {e}" for h, e in sorted(MATCHED))
                 slips.append((Slip.Y_MINUS_T, ys[j] - t[j],
                               f"y − t is the output delta only for {pairs}; with "
@@ -547,26 +349,6 @@ class _Grader:
 Found = tuple[Slip, str, list[str]]
 
 
-@dataclass
-class _Draft:
-    key: str
-    example: int | None
-    what: str
-    given: float
-    expected: float
-
-    def right(self) -> Grade:
-        return Grade(self.key, self.example, self.what, self.given, self.expected, Slip.RIGHT)
-
-    def slip(self, slip: Slip, message: str, blame: Sequence[str] = ()) -> Grade:
-        return Grade(self.key, self.example, self.what, self.given, self.expected, slip,
-                     message, tuple(blame))
-
-
-def _join(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _read(answers: Mapping[str, Any], net: Network, n_examples: int
           ) -> dict[tuple[Quantity, int], float]:
     out: dict[tuple[Quantity, int], float] = {}
@@ -591,7 +373,7 @@ def _read(answers: Mapping[str, Any], net: Network, n_examples: int
         except AnswerError as e:
             problems.append(str(e))
     if problems:
-        raise AnswerError("cannot grade these answers:\n  " + "\n  ".join(problems))
+        raise answer_error("grade", problems)
     return out
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.teach.handcheck import check_tolerances
+from autograd.teach.report import check_tolerances
 
 from .deltas import DeltaResult, ExampleResult, LayerStage, Target, as_network, backprop
 

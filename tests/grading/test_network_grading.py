@@ -9,12 +9,12 @@ from autograd.teach.handcheck import AnswerError
 from nn import MLP
 from nn.grading.network import (
     Slip,
-    _deltas,
     grade,
     network_exercise,
     network_problem,
     network_worksheet,
 )
+from nn.grading.slips import slipped_deltas
 from nn.textbook.deltas import ACTIVATIONS, backprop
 
 # Matt Mazur, "A Step by Step Backpropagation Example": a 2-2-2 sigmoid network, one example,
@@ -169,8 +169,8 @@ def test_the_keys_are_the_names_nn_uses():
 
 def test_the_slip_free_pass_is_the_delta_rule():
     for n in range(len(R.examples)):
-        assert _deltas(network_problem({"network": MAZUR, "inputs": XS, "targets": YS})[0],
-                       R, n, None) == [ex.delta for ex in R.examples[n].layers]
+        assert slipped_deltas(network_problem({"network": MAZUR, "inputs": XS, "targets": YS})[0],
+                              R, n, None) == [ex.delta for ex in R.examples[n].layers]
 
 
 @pytest.mark.parametrize("seed", range(6))
