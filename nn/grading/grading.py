@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.files import InputError
-from autograd.teach.handcheck import check_by_hand
+from autograd.teach.handcheck import HandCheck, check_by_hand
 from autograd.teach.worksheet import Worksheet, from_problem
 
 from .handin import HANDIN_BYTES, RowKey, parse_answer, read_handin
-from .network import grade, network_problem
+from .network import GradeReport, grade, network_problem
 from .points import Points
 from .roster import Student, make_problem
 
@@ -114,25 +114,18 @@ def refused_grade(job: Job, reason: str, sheet: Worksheet | None = None
 
 
 def _report(problem: Mapping[str, Any], answers: Mapping[str, Any], rtol: float,
-            atol: float) -> Any:
+            atol: float) -> HandCheck | GradeReport:
     if "network" in problem:
         net, xs, ys, loss = network_problem(problem)
         return grade(net, xs, ys, answers, loss=loss, rtol=rtol, atol=atol)
     return check_by_hand(from_problem(problem), answers, rtol=rtol, atol=atol)
 
 
-def _verdicts(report: Any) -> dict[RowKey, tuple[bool, str, str, str]]:
-    """Each checked number's (ok, diagnosis name, diagnosis text, message) by row, from the
-    report's marks (``check_by_hand``'s ``marks``, ``nn.grade``'s ``grades``) in its order."""
-    marks = getattr(report, "marks", None)
-    if marks is None:
-        marks = report.grades
-    out: dict[RowKey, tuple[bool, str, str, str]] = {}
-    for m in marks:
-        diagnosis = getattr(m, "diagnosis", None) or m.slip
-        out[(m.key, getattr(m, "example", None))] = (bool(m.ok), diagnosis.name,
-                                                     str(diagnosis.value), m.message)
-    return out
+def _verdicts(report: HandCheck | GradeReport) -> dict[RowKey, tuple[bool, str, str, str]]:
+    """Each checked number's (ok, diagnosis name, diagnosis text, message) by row, in the
+    report's order (the checker's: values first, then from the output back)."""
+    return {(m.key, m.example): (m.ok, m.diagnosis.name, str(m.diagnosis.value), m.message)
+            for m in report.marks}
 
 
 def grade_student(job: Job) -> tuple[StudentGrade, dict[str, str]]:
@@ -208,12 +201,13 @@ def grade_student(job: Job) -> tuple[StudentGrade, dict[str, str]]:
 # answers that were not numbers.
 
 
-def feedback_text(g: StudentGrade, report: Any, notes: tuple[str, ...]) -> str:
+def feedback_text(g: StudentGrade, report: HandCheck | GradeReport | None,
+                  notes: tuple[str, ...]) -> str:
     """The feedback as text: the score line, ``check``'s report, then the answers that were
     not numbers, the blanks and the rows ignored."""
     parts = [g.summary(), ""]
     if report is not None:
-        parts.append(str(report).rstrip("\n"))
+        parts.append(report.text().rstrip("\n"))
         parts.append("")
     unread = [a for a in g.answers if a.status == "not a number"]
     if unread:
@@ -228,13 +222,14 @@ def feedback_text(g: StudentGrade, report: Any, notes: tuple[str, ...]) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def feedback_html(g: StudentGrade, report: Any, notes: tuple[str, ...]) -> str:
+def feedback_html(g: StudentGrade, report: HandCheck | GradeReport | None,
+                  notes: tuple[str, ...]) -> str:
     """The feedback as a small HTML page: what ``feedback_text`` says, with ``check``'s report
     as a table. Every text from the hand-in is escaped."""
     esc = html.escape
     body = [f"<h1>{esc(g.summary())}</h1>"]
     if report is not None:
-        body.append(report._repr_html_())
+        body.append(report.html())
     unread = [a for a in g.answers if a.status == "not a number"]
     if unread:
         body.append("<h2>Not numbers (each earns 0)</h2><ul>"
@@ -253,6 +248,7 @@ def feedback_html(g: StudentGrade, report: Any, notes: tuple[str, ...]) -> str:
             + "\n</body></html>\n")
 
 
-def feedback_files(g: StudentGrade, report: Any, notes: tuple[str, ...]) -> dict[str, str]:
+def feedback_files(g: StudentGrade, report: HandCheck | GradeReport | None,
+                   notes: tuple[str, ...]) -> dict[str, str]:
     """A student's feedback by suffix: ``txt`` and ``html``."""
     return {"txt": feedback_text(g, report, notes), "html": feedback_html(g, report, notes)}
