@@ -20,7 +20,14 @@ from ..grading.batch import MEMORY_LIMIT, TIME_LIMIT, grade_folder
 from ..grading.gradescope import ID_FIELDS, autograder_zip
 from ..grading.handin import HANDIN_BYTES
 from ..grading.points import ANSWER_KINDS, read_points
-from .arguments import UsageError, add_secret_options, positive_int, secret_from
+from .arguments import (
+    UsageError,
+    add_secret_options,
+    byte_count,
+    nonnegative,
+    positive_int,
+    secret_from,
+)
 from .messages import emit
 
 EPILOG = f"""examples:
@@ -58,15 +65,15 @@ def add_parser(subparsers: Any) -> None:
     add_secret_options(p)
     p.add_argument("--points", type=Path, metavar="FILE.json",
                    help="points per kind of answer and the upstream credit (see below)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=worker_count, default=None, metavar="N",
                    help="worker processes (default: one per CPU; 0 grades in this process, "
                         "without the time and memory limits)")
-    p.add_argument("--time-limit", type=float, default=TIME_LIMIT, metavar="SECONDS",
+    p.add_argument("--time-limit", type=seconds, default=TIME_LIMIT, metavar="SECONDS",
                    help=f"the longest one hand-in may take (default {TIME_LIMIT:g})")
     p.add_argument("--memory-limit", type=positive_int, default=MEMORY_LIMIT // 2**20,
                    metavar="MB", help="the most memory a worker may add while grading one "
                                       f"hand-in (default {MEMORY_LIMIT // 2**20})")
-    p.add_argument("--max-handin-bytes", type=positive_int, default=HANDIN_BYTES,
+    p.add_argument("--max-handin-bytes", type=byte_count, default=HANDIN_BYTES,
                    metavar="N", help=f"the largest hand-in read (default {HANDIN_BYTES:,}); "
                                      "a bigger one gets 0")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -79,6 +86,19 @@ def add_parser(subparsers: Any) -> None:
                    help="the field of Gradescope's submission metadata that holds the roster's "
                         "id (default sid, the student id)")
     p.set_defaults(func=run)
+
+
+def seconds(text: str) -> float:
+    """A finite number of seconds > 0 (``--time-limit``)."""
+    x = nonnegative(text)
+    if x == 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0; got {text!r}")
+    return x
+
+
+def worker_count(text: str) -> int:
+    """A number of worker processes: 0 (grade in this process) or more."""
+    return 0 if text.strip() == "0" else positive_int(text)
 
 
 def _wheel(given: Path | None, folder: Path) -> Path:
@@ -113,10 +133,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.handins is None or args.out is None:
         raise UsageError("give the folder of hand-ins and --out DIR (or --autograder-zip)")
-    if args.workers is not None and args.workers < 0:
-        raise UsageError(f"--workers must be 0 or more; got {args.workers}")
-    if not args.time_limit > 0:
-        raise UsageError(f"--time-limit must be a number of seconds > 0; got {args.time_limit}")
     grades = grade_folder(args.sheets, args.handins, args.out, secret, points,
                           workers=args.workers, progress=not args.no_progress,
                           time_limit=args.time_limit, memory_limit=args.memory_limit * 2**20,
