@@ -8,12 +8,15 @@ order and the chain rule), ``anomaly``, ``higher`` and ``forward`` (optional tra
 and the compiled tape (``program``, ``replay``, ``tape``); the teaching tools ``formulas``
 (local derivatives as formulas), ``explain`` (the chain rule written out), ``handcheck`` (a
 learner's numbers checked) and ``worksheet`` come last. ``files`` (``atomic_write``, the one
-writer of every output file) stands apart: it imports nothing of the engine.
+writer of every output file, and ``read_bytes``, ``read_text``, ``read_json`` and ``read_csv``,
+the bounded readers of every file from outside) stands apart: it imports nothing of the
+engine.
 """
 
 from .backward import backward, reverse_order, toposort
 from .drawing.graph import draw, save, to_dot
 from .files.atomic import atomic_write
+from .files.read import InputError, iter_csv, read_bytes, read_csv, read_json, read_text
 from .ops import ACTIVATIONS, PRIMITIVES, Primitive
 from .teach.explain import explain
 from .teach.handcheck import check_by_hand
@@ -54,5 +57,6 @@ __all__ = [
     "atan2", "clamp", "hypot", "maximum", "minimum",
     "draw", "save", "to_dot",
     "check_by_hand", "explain", "worksheet",
-    "atomic_write",
+    "atomic_write", "InputError", "iter_csv", "read_bytes", "read_csv", "read_json",
+    "read_text",
 ]

@@ -8,7 +8,6 @@ than two classes, one output per class (one-hot, or one-vs-rest -1/+1 for hinge)
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import random
@@ -17,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from autograd import InputError, iter_csv
+
 Seed = Union[int, random.Random, None]
 
 
-class DataFileError(ValueError):
+class DataFileError(InputError):
     """A data file cannot be read: the message names the file and the line."""
 
 
@@ -196,9 +197,13 @@ MAX_ROWS = 1_000_000
 """The most data rows ``load_csv`` reads unless told otherwise: a file or a pipe that goes on
 (``yes 1,2,0 | edgegrad train --csv /dev/stdin``) is refused, not read until memory runs out."""
 
+MAX_DATA_BYTES = 64 * 2**20
+"""The largest data file ``load_csv`` reads unless told otherwise, in bytes (64 MiB: a million
+rows of a few features); a pipe that goes on is refused once past it."""
+
 
 def load_csv(path: str | os.PathLike[str], label_column: int = -1,
-             max_rows: int | None = MAX_ROWS) -> Dataset:
+             max_rows: int | None = MAX_ROWS, limit: int = MAX_DATA_BYTES) -> Dataset:
     """Read a CSV of numeric features and one label column (by default the last).
 
     A first row whose feature cells are not all numbers is a header. Labels may be any text
@@ -206,7 +211,10 @@ def load_csv(path: str | os.PathLike[str], label_column: int = -1,
     finite number they are compared as numbers: ``1`` and ``1.0`` are one class (named as first
     written) and 2 comes before 10. A missing file, a line with the wrong number of columns or a
     non-numeric feature raises an error naming the file, the line and the column; so does a file
-    of more than ``max_rows`` data rows (None: no limit), found without reading past the limit.
+    of more than ``max_rows`` data rows (None: no limit). The file is read by
+    ``autograd.iter_csv``: at most ``limit`` bytes (a pipe that goes on is refused once past
+    it), each field at most ``autograd.files.MAX_CSV_FIELD`` characters. A number is written
+    in ASCII digits (Python's ``float`` would also read ``１.５``).
     """
     p = Path(path)
     if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int)
@@ -214,19 +222,18 @@ def load_csv(path: str | os.PathLike[str], label_column: int = -1,
         raise ValueError(f"max_rows must be a positive int or None; got {max_rows!r}")
     rows: list[tuple[int, list[str]]] = []
     try:
-        with p.open(newline="", encoding="utf-8-sig") as f:
-            for i, row in enumerate(csv.reader(f)):
-                if not (row and any(c.strip() for c in row)):
-                    continue  # a blank line
-                # One row more than the limit may be a header; two more cannot.
-                if max_rows is not None and len(rows) > max_rows:
-                    raise DataFileError(f"{p} has more than {max_rows:,} data rows, the most "
-                                        f"load_csv reads (max_rows)")
-                rows.append((i + 1, row))
+        for line, row in iter_csv(p, what="data file", limit=limit):
+            # One row more than the limit may be a header; two more cannot.
+            if max_rows is not None and len(rows) > max_rows:
+                raise DataFileError(f"{p} has more than {max_rows:,} data rows, the most "
+                                    f"load_csv reads (max_rows)")
+            rows.append((line, row))
     except FileNotFoundError:
         raise FileNotFoundError(f"data file {p} does not exist") from None
-    except (IsADirectoryError, UnicodeDecodeError, csv.Error) as e:
-        raise DataFileError(f"{p}: cannot be read as CSV text: {e}") from None
+    except DataFileError:
+        raise
+    except InputError as e:
+        raise DataFileError(str(e)) from None
     if not rows:
         raise DataFileError(f"{p} is empty: expected rows of features and a label")
     width = len(rows[0][1])
@@ -258,7 +265,7 @@ def load_csv(path: str | os.PathLike[str], label_column: int = -1,
         for j in feats:
             cell = row[j].strip()
             try:
-                v = float(cell)
+                v = float(cell) if cell.isascii() else _not_ascii(cell)
             except ValueError:
                 col = f"{j + 1}" + (f" ({header[j]!r})" if header else "")
                 raise DataFileError(f"{p} line {ln}, column {col}: {cell!r} is not a "
@@ -287,8 +294,14 @@ def load_csv(path: str | os.PathLike[str], label_column: int = -1,
 
 
 def _is_number(s: str) -> bool:
+    if not s.isascii():
+        return False
     try:
         float(s)
     except ValueError:
         return False
     return True
+
+
+def _not_ascii(cell: str) -> float:
+    raise ValueError(f"{cell!r} is not in ASCII digits")

@@ -25,7 +25,14 @@ from typing import Any, Union
 
 from autograd import ACTIVATIONS, Value, apply, capture
 
-from .module import MAX_PARAMETERS, ModelFileError, Module, _brief, read_model_file
+from .module import (
+    MAX_MODEL_BYTES,
+    MAX_PARAMETERS,
+    ModelFileError,
+    Module,
+    _brief,
+    read_model_file,
+)
 
 Seed = Union[int, random.Random, None]
 Input = Union[Value, float, int]
@@ -308,14 +315,15 @@ def parameter_count(kind: str, config: Mapping[str, Any]) -> int | None:
     return total
 
 
-def load_model(path: str | os.PathLike[str]) -> Module:
+def load_model(path: str | os.PathLike[str], limit: int = MAX_MODEL_BYTES) -> Module:
     """Build the model a file saved by ``Module.save`` describes and load its weights.
 
-    The file is read once, by the bounded reader ``read_model_file``. The size of the model its
+    The file is read once, by the bounded reader ``read_model_file`` (at most ``limit``
+    bytes). The size of the model its
     config describes is checked against the parameters the file holds, and against
     ``MAX_PARAMETERS``, before anything is built: a small file cannot ask for a huge model.
     """
-    doc = read_model_file(path)
+    doc = read_model_file(path, limit)
     kind, config = doc["kind"], doc["config"]
     make = KINDS.get(kind)
     if make is None:

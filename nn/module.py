@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograd import Value, atomic_write
+from autograd import InputError, Value, atomic_write, read_json
 
 FORMAT = "edgegrad-model"
 VERSION = 1
@@ -29,7 +29,7 @@ MAX_INT_DIGITS = 20
 """The longest integer a model file may hold: its integers are sizes (or whole parameters)."""
 
 
-class ModelFileError(ValueError):
+class ModelFileError(InputError):
     """A model file (or state dict) cannot be loaded: the message says what is wrong and where."""
 
 
@@ -185,43 +185,31 @@ def _first(names: list[str], k: int = 3) -> str:
     return shown + (f", ... ({len(names) - k} more)" if len(names) > k else "")
 
 
-def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_model_file(path: str | os.PathLike[str], limit: int = MAX_MODEL_BYTES
+                    ) -> dict[str, Any]:
     """Read and check the envelope of a model file: format, version, kind, config, parameters.
 
     The one reader of model files, bounded in time and memory whatever the file holds: only a
-    regular file (or a symlink to one) of at most ``MAX_MODEL_BYTES`` is read; a directory, a
-    FIFO or a device is refused without reading it. JSON nested too deeply for Python and
-    integers longer than ``MAX_INT_DIGITS`` digits are refused too. Every bad file raises
-    ModelFileError (FileNotFoundError when there is none) naming the file.
+    regular file (or a symlink to one) of at most ``limit`` bytes (``MAX_MODEL_BYTES``) is
+    read; a directory, a FIFO or a device is refused without reading it. The JSON is measured
+    before it is parsed (``autograd.read_json``): nested deeper than ``MAX_JSON_DEPTH``,
+    more values than a model of ``MAX_PARAMETERS`` needs, unbalanced brackets (a truncated
+    file) and integers longer than ``MAX_INT_DIGITS`` digits are refused before anything is
+    built. Every bad file raises ModelFileError (FileNotFoundError when there is none) naming
+    the file.
     """
     p = Path(path)
-    raw = _read_bounded(p)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ModelFileError(f"{p} is not a text (JSON) model file: {e.reason} "
-                             f"at byte {e.start}") from None
-    if not text.strip():
-        raise ModelFileError(f"{p} is empty (an interrupted write from another program?)")
-
-    def reject(token: str) -> float:
-        raise ModelFileError(f"{p}: {token} is not a number JSON allows (only finite numbers)")
-
-    def integer(digits: str) -> int:
-        # A 401-digit int overflows float(), int() refuses 4,301 digits with a bare ValueError,
-        # and no size or parameter needs more than a few digits.
-        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-            raise ModelFileError(f"{p}: an integer of {len(digits.lstrip('-'))} digits; a model "
-                                 f"file's integers have at most {MAX_INT_DIGITS}")
-        return int(digits)
-
+        _check_regular(p, os.stat(p), limit)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"model file {p} does not exist") from None
     try:
-        doc = json.loads(text, parse_constant=reject, parse_int=integer)
-    except json.JSONDecodeError as e:
-        raise ModelFileError(f"{p} is not valid JSON (line {e.lineno}, column {e.colno}: "
-                             f"{e.msg}); is it truncated?") from None
-    except RecursionError:
-        raise ModelFileError(f"{p}: its JSON is nested too deeply to be a model file") from None
+        # read_json checks the open file again: it may have been swapped since.
+        doc = read_json(p, what="model file", limit=limit,
+                        max_values=MAX_PARAMETERS + _ENVELOPE_VALUES,
+                        max_int_digits=MAX_INT_DIGITS)
+    except InputError as e:
+        raise ModelFileError(str(e)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{p} is JSON but not an edgegrad model file "
                              f"(expected an object with \"format\": \"{FORMAT}\")")
@@ -237,44 +225,19 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return doc
 
 
+_ENVELOPE_VALUES = 10_000
+"""Values a model file may hold beyond one per parameter: the envelope and the config."""
+
 _SPECIAL = {"p": "FIFO", "c": "character device", "b": "block device", "s": "socket"}
 
 
-def _check_regular(p: Path, st: os.stat_result) -> None:
+def _check_regular(p: Path, st: os.stat_result, limit: int) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise ModelFileError(f"{p} is a directory, not a model file")
     if not stat.S_ISREG(st.st_mode):
         kind = _SPECIAL.get(stat.filemode(st.st_mode)[0], "special file")
         raise ModelFileError(f"{p} is a {kind}, not a model file: model files are read only "
                              "from regular files")
-    if st.st_size > MAX_MODEL_BYTES:
+    if st.st_size > limit:
         raise ModelFileError(f"{p} is {st.st_size:,} bytes; a model file is at most "
-                             f"{MAX_MODEL_BYTES:,} bytes (nn.module.MAX_MODEL_BYTES)")
-
-
-def _read_bounded(p: Path) -> bytes:
-    """The bytes of the regular file ``p``: at most MAX_MODEL_BYTES, never blocking."""
-    try:
-        _check_regular(p, os.stat(p))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"model file {p} does not exist") from None
-    # Checked again on the open file, which may have been swapped since; O_NONBLOCK so that
-    # even then opening a FIFO cannot wait for a writer.
-    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-    fd = os.open(p, flags)
-    try:
-        _check_regular(p, os.fstat(fd))
-        chunks = []
-        size = 0
-        while size <= MAX_MODEL_BYTES:  # the file may grow while it is read
-            chunk = os.read(fd, min(1 << 20, MAX_MODEL_BYTES + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    finally:
-        os.close(fd)
-    if size > MAX_MODEL_BYTES:
-        raise ModelFileError(f"{p} grew past {MAX_MODEL_BYTES:,} bytes while it was read")
-    return b"".join(chunks)
+                             f"{limit:,} bytes (nn.module.MAX_MODEL_BYTES)")

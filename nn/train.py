@@ -304,6 +304,10 @@ def _atomic_step(opt: Optimizer, params: list[Value], history: History, value: f
 def _compile(model: Module, loss_fn: LossFn, xs: Sequence[Any], ys: Sequence[Any], l2: float,
              opt: Optimizer) -> Any:
     try:
+        # numpy first: the trainer and the tape import it only inside their methods, where
+        # its absence would surface mid-training instead of here, as this fallback.
+        import numpy  # noqa: F401
+
         from nn.compiled.trainer import CompiledTraining, NotCompilable, compile_loss
     except ImportError as e:
         warnings.warn(f"compiled=True needs numpy and nn.compiled.trainer ({e}); training with the "

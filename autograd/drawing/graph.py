@@ -65,6 +65,23 @@ HIGHLIGHT_FILL = "#fde2e2"
 CLUSTER_COLOR = "#9a9a9a"
 
 
+_SPEC_NUMBER = re.compile(r"(\.?)(\d+)")
+
+
+def _check_fmt_size(fmt: object) -> None:
+    """Refuse a format spec whose width or precision passes ``MAX_NUMBER_WIDTH`` before any
+    number is formatted with it (``format(x, '>3000000000')`` would first make 3 GB)."""
+    if not isinstance(fmt, str):
+        return  # format() says what is wrong with it
+    for point, digits in _SPEC_NUMBER.findall(fmt):
+        n = int(digits) if len(digits) <= 9 else 10**9
+        if n > MAX_NUMBER_WIDTH:
+            what = (f"with {digits[:20]} digits after the point" if point
+                    else f"{digits[:20]} characters wide")
+            raise ValueError(f"fmt {_brief(fmt)} writes numbers {what}; the limit is "
+                             f"{MAX_NUMBER_WIDTH} (try '.4g' or '.6f')")
+
+
 class GraphvizNotFound(RuntimeError):
     """Rendering needed Graphviz's ``dot`` program and it is not installed."""
 
@@ -131,6 +148,7 @@ class DrawOptions:
         if self.rankdir not in ("LR", "RL", "TB", "BT"):
             raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT'; "
                              f"got {self.rankdir!r}")
+        _check_fmt_size(self.fmt)
         try:
             width = max(len(format(x, self.fmt)) for x in (1 / 3, -1 / 3))
         except (ValueError, TypeError):

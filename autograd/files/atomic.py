@@ -18,7 +18,7 @@ import pathlib
 import secrets
 import stat
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "check_writable"]
 
 _TOKEN_CHARS = 12
 """Hex digits of randomness in a temporary file's name."""
@@ -52,6 +52,47 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *,
         _replace(out, payload, durable)
     except OSError as e:
         raise _naming(e, out) from None
+    return out
+
+
+def check_writable(path: str | os.PathLike[str]) -> pathlib.Path:
+    """Raise the ``OSError`` ``atomic_write(path, ...)`` would raise for where it writes, before
+    any work is spent on the data; return ``path``.
+
+    Checked as the write does it: a symlink is followed (a dangling one names its missing
+    target), the target must be a regular file or absent, and its folder must exist and take a
+    new file, which is tried (a temporary file made and removed): permissions, a read-only
+    disk and a full inode table all show. A disk that fills up later still fails the write.
+    """
+    out = pathlib.Path(path)
+    target = pathlib.Path(os.path.realpath(out))
+    via = f" (a symlink to {target})" if os.path.islink(out) else ""
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise type(e)(f"cannot write {out}{via}: {e.strerror}") from None
+    # The messages are the whole str() of each error: no "[Errno N]" before them.
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"cannot write {out}{via}: it is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise OSError(f"cannot write {out}{via}: it is a {_kind(st.st_mode)}, not a regular "
+                      "file")
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {out}{via}: the folder {folder} does not exist")
+    prefix = "." + os.fsdecode(os.fsencode(target.name)[:_NAME_BYTES]) + "."
+    try:
+        tmp, fd = _create(folder, prefix, new=True)
+    except OSError as e:
+        raise type(e)(f"cannot write {out}{via}: cannot make a file in {folder}: "
+                      f"{e.strerror}") from None
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
     return out
 
 

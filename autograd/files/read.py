@@ -7,11 +7,14 @@ and data CSVs. Every limit is checked before the work it bounds.
   symlink or a socket is refused by name.
 - ``read_text``: UTF-8 (a leading byte order mark is dropped); a decode error names its byte
   offset and line.
-- ``read_json``: the nesting depth is measured by a linear scan (strings skipped) before
-  ``json.loads`` runs, so deep nesting is refused, never a ``RecursionError``; ``NaN`` and
-  ``Infinity`` (not JSON) and integers of more than ``MAX_INT_DIGITS`` digits are refused.
-- ``read_csv``: every field is at most ``max_field`` characters and there are at most
-  ``max_rows`` rows; a malformed line (``csv.Error``) is refused with its line number.
+- ``read_json``: the nesting depth, the number of values and the bracket balance are measured
+  by a linear scan (strings skipped) before ``json.loads`` runs, so deep nesting is refused,
+  never a ``RecursionError``, a flood of tiny values never fills the memory and a truncated
+  file is refused before anything is built; ``NaN`` and ``Infinity`` (not JSON) and integers
+  of more than ``MAX_INT_DIGITS`` digits are refused.
+- ``read_csv`` (and ``iter_csv``, row by row with line numbers): every field is at most
+  ``max_field`` characters and there are at most ``max_rows`` rows; a malformed line
+  (``csv.Error``) is refused with its line number.
 
 Bad content raises ``InputError`` (a ``ValueError``); a file that cannot be opened raises the
 usual ``OSError`` (``FileNotFoundError``, ``PermissionError``, ...), with a message naming the
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import errno
 import itertools
 import json
 import os
@@ -32,10 +34,11 @@ import re
 import stat
 import unicodedata
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["CHUNK_BYTES", "MAX_CSV_FIELD", "MAX_CSV_ROWS", "MAX_INPUT_BYTES", "MAX_INT_DIGITS",
-           "MAX_JSON_DEPTH", "InputError", "json_depth", "parse_float", "parse_json",
+           "MAX_JSON_DEPTH", "MAX_JSON_VALUES", "InputError", "JsonShape", "iter_csv", "json_depth",
+           "json_shape", "parse_float", "parse_json",
            "read_bytes", "read_csv", "read_json", "read_text"]
 
 MAX_INPUT_BYTES = 8 * 2**20
@@ -45,6 +48,10 @@ few kilobytes; model files and data CSVs have their own, larger caps (``nn.modul
 
 MAX_JSON_DEPTH = 64
 """The deepest nesting of JSON arrays and objects read by default (a problem nests 4 deep)."""
+
+MAX_JSON_VALUES = 1_000_000
+"""The most JSON values read by default (``[{}, {}, ...]`` of 8 MiB would make 2.8 million
+objects, about 180 MB)."""
 
 MAX_INT_DIGITS = 100
 """The longest JSON integer read by default, in digits (Python itself refuses 4,301)."""
@@ -86,15 +93,16 @@ def _open(path: str | os.PathLike[str], what: str) -> int:
     """A read-only descriptor of ``path``; a missing file, a dangling symlink, a directory or a
     socket is refused with a message naming it."""
     name = os.fspath(path)
+    # Each OSError's message is its whole str(): no "[Errno N]" before it.
     try:
         st = os.stat(name)
     except FileNotFoundError:
         if os.path.islink(name):
-            raise FileNotFoundError(errno.ENOENT, f"{what} {name} is a symlink to "
-                                    f"{os.readlink(name)}, which does not exist") from None
-        raise FileNotFoundError(errno.ENOENT, f"{what} {name} does not exist") from None
+            raise FileNotFoundError(f"{what} {name} is a symlink to {os.readlink(name)}, "
+                                    "which does not exist") from None
+        raise FileNotFoundError(f"{what} {name} does not exist") from None
     except OSError as e:
-        raise OSError(e.errno, f"cannot read {what} {name}: {e.strerror}") from None
+        raise type(e)(f"cannot read {what} {name}: {e.strerror}") from None
     if stat.S_ISDIR(st.st_mode) or stat.S_ISSOCK(st.st_mode):
         raise InputError(f"{what} {name} is {_kind(st.st_mode)}; expected a file")
     flags = (os.O_RDONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -102,7 +110,7 @@ def _open(path: str | os.PathLike[str], what: str) -> int:
     try:
         return os.open(name, flags)
     except OSError as e:
-        raise OSError(e.errno, f"cannot read {what} {name}: {e.strerror}") from None
+        raise type(e)(f"cannot read {what} {name}: {e.strerror}") from None
 
 
 def read_bytes(path: str | os.PathLike[str], *, what: str = "input file",
@@ -125,7 +133,7 @@ def read_bytes(path: str | os.PathLike[str], *, what: str = "input file",
             try:
                 chunk = os.read(fd, min(CHUNK_BYTES, limit + 1 - size))
             except OSError as e:
-                raise OSError(e.errno, f"cannot read {what} {name}: {e.strerror}") from None
+                raise type(e)(f"cannot read {what} {name}: {e.strerror}") from None
             if not chunk:
                 break
             chunks.append(chunk)
@@ -155,45 +163,90 @@ def read_text(path: str | os.PathLike[str], *, what: str = "input file",
 _ESCAPE = re.compile(r"\\.", re.S)
 _STRING = re.compile(r'"[^"]*"?')
 """A JSON string once its escapes are gone, or an unterminated one up to the end."""
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_NOT_STRUCTURE = re.compile(r"[^\[\]{},]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-def json_depth(text: str) -> int:
-    """The deepest nesting of ``[`` and ``{`` in JSON ``text``, brackets inside strings not
-    counted: one linear pass (regular expressions and a running sum), no recursion."""
+class JsonShape(NamedTuple):
+    """What ``json_shape`` measures of a JSON text without parsing it."""
+
+    depth: int
+    """The deepest nesting of arrays and objects."""
+    values: int
+    """Commas + opening brackets + 1: at least the number of values (keys not counted)."""
+    balance: int
+    """Opening brackets minus closing ones (0 in valid JSON; > 0 in a truncated file)."""
+    underflow: bool
+    """A closing bracket came before its opening one (not looked for past ``max_depth``)."""
+
+
+def json_shape(text: str, max_depth: int | None = None) -> JsonShape:
+    """The nesting depth, a bound on the number of values and the bracket balance of the JSON
+    ``text``, brackets and commas inside strings not counted: a few linear passes of regular
+    expressions and running sums, no recursion, nothing built. With ``max_depth``, a depth
+    beyond it is reported as ``max_depth + 1``, found without counting further."""
     # Escapes are dropped first: a backslash is valid JSON only inside a string, and without
     # them a string is a quote, anything but a quote, a quote, which a regular expression
     # finds without backtracking. (Invalid JSON may be miscounted after its first stray
-    # backslash, but json.loads stops there.)
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
-    # The running sum of +1 per opening and -1 per closing bracket; its maximum is the depth.
-    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    # backslash; it is refused either way.)
+    structure = _NOT_STRUCTURE.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
+    commas = structure.count(",")
+    brackets = structure.replace(",", "")
+    opening = brackets.count("[") + brackets.count("{")
+
+    def sums() -> Iterator[int]:
+        """The running sum of +1 per opening and -1 per closing bracket (the depth so far)."""
+        return itertools.accumulate(map(_STEP.__getitem__, brackets))
+
+    # filter and next stop at the first sum past a bound, without a Python step per bracket.
+    if max_depth is not None and next(filter(max_depth.__lt__, sums()), None) is not None:
+        return JsonShape(max_depth + 1, commas + opening + 1, 2 * opening - len(brackets),
+                         False)  # the text is refused: underflow is not looked for
+    depth = max(sums(), default=0)
+    below_zero = next(filter((0).__gt__, sums()), None) is not None
+    return JsonShape(depth, commas + opening + 1, 2 * opening - len(brackets), below_zero)
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` in the JSON ``text`` (``json_shape``)."""
+    return json_shape(text).depth
 
 
 def read_json(path: str | os.PathLike[str], *, what: str = "input file",
               limit: int = MAX_INPUT_BYTES, max_depth: int = MAX_JSON_DEPTH,
-              max_int_digits: int = MAX_INT_DIGITS) -> Any:
-    """The JSON document in ``path`` (``read_text``), nested at most ``max_depth`` deep (checked
-    before parsing); ``NaN``, ``Infinity`` and integers longer than ``max_int_digits`` digits
-    are refused."""
-    _check_limit(max_depth, "max_depth")
-    _check_limit(max_int_digits, "max_int_digits")
+              max_values: int = MAX_JSON_VALUES, max_int_digits: int = MAX_INT_DIGITS) -> Any:
+    """The JSON document in ``path`` (``read_text``): nested at most ``max_depth`` deep, with
+    at most about ``max_values`` values and balanced brackets, all checked before parsing;
+    ``NaN``, ``Infinity`` and integers longer than ``max_int_digits`` digits are refused."""
     text = read_text(path, what=what, limit=limit)
     return parse_json(text, f"{what} {os.fspath(path)}", max_depth=max_depth,
-                      max_int_digits=max_int_digits)
+                      max_values=max_values, max_int_digits=max_int_digits)
 
 
 def parse_json(text: str, source: str, *, max_depth: int = MAX_JSON_DEPTH,
-               max_int_digits: int = MAX_INT_DIGITS) -> Any:
+               max_values: int = MAX_JSON_VALUES, max_int_digits: int = MAX_INT_DIGITS) -> Any:
     """The JSON document ``text`` (from ``source``, named in errors), bounded as ``read_json``
     bounds it."""
-    depth = json_depth(text)
-    if depth > max_depth:
-        raise InputError(f"{source}: JSON nested {depth:,} deep; the most read is {max_depth}")
+    _check_limit(max_depth, "max_depth")
+    _check_limit(max_values, "max_values")
+    _check_limit(max_int_digits, "max_int_digits")
+    if not text.strip():
+        raise InputError(f"{source} is empty; expected a JSON document")
+    shape = json_shape(text, max_depth)
+    if shape.depth > max_depth:
+        raise InputError(f"{source}: JSON nested more than {max_depth} deep, the most read")
+    if shape.values > max_values:
+        raise InputError(f"{source}: JSON of about {shape.values:,} values; the most read is "
+                         f"{max_values:,}")
+    if shape.balance > 0:
+        raise InputError(f"{source} is not valid JSON: {shape.balance:,} bracket(s) left "
+                         "open at the end (is it truncated?)")
+    if shape.balance < 0 or shape.underflow:
+        raise InputError(f"{source} is not valid JSON: a closing bracket without its opening "
+                         "one")
 
     def constant(token: str) -> Any:
-        raise InputError(f"{source}: {token} is not JSON; numbers must be finite")
+        raise InputError(f"{source}: {token} is not a number JSON allows (only finite numbers)")
 
     def integer(digits: str) -> int:
         n = len(digits.lstrip("-"))
@@ -237,35 +290,49 @@ def _describe(char: str) -> str:
     return f"{char!r} (U+{ord(char):04X}{' ' + name if name else ''})"
 
 
-def read_csv(path: str | os.PathLike[str], *, what: str = "input file",
-             limit: int = MAX_INPUT_BYTES, max_field: int = MAX_CSV_FIELD,
-             max_rows: int = MAX_CSV_ROWS) -> list[list[str]]:
-    """The rows of the CSV file ``path`` (``read_text``), blank lines included as empty rows:
-    each field at most ``max_field`` characters, at most ``max_rows`` rows."""
+def iter_csv(path: str | os.PathLike[str], *, what: str = "input file",
+             limit: int = MAX_INPUT_BYTES, max_field: int = MAX_CSV_FIELD
+             ) -> Iterator[tuple[int, list[str]]]:
+    """``(line, row)`` for each row of the CSV file ``path`` (``read_text``), ``line`` the
+    number of the line it starts on; blank lines are skipped. Each field is at most
+    ``max_field`` characters; the caller counts the rows and stops where it wants."""
     _check_limit(max_field, "max_field")
-    _check_limit(max_rows, "max_rows")
     if max_field > csv.field_size_limit():
         raise ValueError(f"max_field is at most csv.field_size_limit() "
                          f"({csv.field_size_limit():,}); got {max_field:,}")
     name = os.fspath(path)
     text = read_text(path, what=what, limit=limit)
     reader = csv.reader(_lines(text))
-    rows: list[list[str]] = []
+    start = 1
     try:
         for row in reader:
-            if len(rows) >= max_rows:
-                raise InputError(f"{what} {name} has more than {max_rows:,} rows, the most read")
+            line, start = start, reader.line_num + 1
+            if not (row and any(c.strip() for c in row)):
+                continue
             for field in row:
                 if len(field) > max_field:
-                    raise InputError(f"{what} {name} line {reader.line_num}: a field of "
-                                     f"{len(field):,} characters; the most read is "
-                                     f"{max_field:,}")
-            rows.append(row)
+                    raise InputError(f"{what} {name} line {line}: a field of {len(field):,} "
+                                     f"characters; the most read is {max_field:,}")
+            yield line, row
     except csv.Error as e:
         if "field larger than field limit" in str(e):
-            raise InputError(f"{what} {name} line {reader.line_num}: a field longer than "
+            raise InputError(f"{what} {name} line {start}: a field longer than "
                              f"{max_field:,} characters, the most read") from None
-        raise InputError(f"{what} {name} line {reader.line_num} is not CSV: {e}") from None
+        raise InputError(f"{what} {name} line {start} is not CSV: {e}") from None
+
+
+def read_csv(path: str | os.PathLike[str], *, what: str = "input file",
+             limit: int = MAX_INPUT_BYTES, max_field: int = MAX_CSV_FIELD,
+             max_rows: int = MAX_CSV_ROWS) -> list[list[str]]:
+    """The rows of the CSV file ``path`` (``iter_csv``; blank lines skipped): at most
+    ``max_rows`` of them, each field at most ``max_field`` characters."""
+    _check_limit(max_rows, "max_rows")
+    rows: list[list[str]] = []
+    for _, row in iter_csv(path, what=what, limit=limit, max_field=max_field):
+        if len(rows) >= max_rows:
+            raise InputError(f"{what} {os.fspath(path)} has more than {max_rows:,} rows, the "
+                             "most read")
+        rows.append(row)
     return rows
 
 

@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn, TextIO
 
+from autograd import InputError
 from autograd.drawing.graph import RenderError
-from autograd.files import InputError
 
 from . import check, deltas, draw, exercise, grade, train
 from .messages import OutputError, clean, emit, error

@@ -17,6 +17,14 @@ def _integer(text: str) -> int:
     return int(text)
 
 
+def integer(text: str) -> int:
+    """An integer in ASCII digits, such as -1 or 42 (seeds, columns)."""
+    try:
+        return _integer(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1 (epochs, sizes, counts)."""
     try:

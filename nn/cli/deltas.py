@@ -11,13 +11,13 @@ import argparse
 import random
 from typing import Any
 
-from ..data import DATASETS, load_csv
+from ..data import DATASETS, MAX_DATA_BYTES, load_csv
 from ..layers import MLP, load_model, parameter_count
 from ..losses import LOSSES
-from ..module import MAX_PARAMETERS, ModelFileError
+from ..module import MAX_MODEL_BYTES, MAX_PARAMETERS, ModelFileError
 from ..textbook.compare import compare, engine_backprop
 from ..textbook.deltas import ACTIVATIONS, backprop
-from .arguments import nonnegative
+from .arguments import add_input_limit, integer, nonnegative
 from .messages import emit, error
 
 EXAMPLE = """examples:
@@ -54,7 +54,7 @@ def add_parser(subparsers: Any) -> None:
                        metavar="NAME",
                        help="output activation of a new MLP (default: sigmoid for bce, "
                             "else linear)")
-    model.add_argument("--seed", type=int, default=0,
+    model.add_argument("--seed", type=integer, default=0,
                        help="seed for the new MLP's weights and the dataset (default: 0)")
     data = p.add_argument_group("data")
     src = data.add_mutually_exclusive_group()
@@ -62,9 +62,11 @@ def add_parser(subparsers: Any) -> None:
                      help="a generated dataset (default: moons)")
     src.add_argument("--csv", metavar="FILE",
                      help="a CSV of numeric features and a label column")
-    data.add_argument("--label-column", type=int, default=-1,
+    data.add_argument("--label-column", type=integer, default=-1,
                       help="the CSV's label column (default: -1, the last)")
-    data.add_argument("-n", "--examples", type=int, default=5,
+    add_input_limit(data, f"{MAX_MODEL_BYTES:,} for a model file, {MAX_DATA_BYTES:,} for a "
+                          "data CSV")
+    data.add_argument("-n", "--examples", type=integer, default=5,
                       help="how many examples to use, from the start (default: 5)")
     p.add_argument("--loss", choices=list(LOSSES), default="sse",
                    help="per-example loss, summed over the examples (default: sse)")
@@ -92,7 +94,8 @@ def _build(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[Any],
     if args.examples < 1:
         raise ValueError(f"-n/--examples must be at least 1; got {args.examples}")
     if args.csv:
-        ds = load_csv(args.csv, label_column=args.label_column)
+        ds = load_csv(args.csv, label_column=args.label_column,
+                      limit=args.max_input_bytes or MAX_DATA_BYTES)
         source = f"{args.csv}"
     else:
         ds = DATASETS[args.dataset](seed=args.seed)
@@ -101,7 +104,7 @@ def _build(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[Any],
     xs = ds.xs[:n]
     ys = ds.targets(args.loss)[:n]
     if args.model:
-        model = load_model(args.model)
+        model = load_model(args.model, limit=args.max_input_bytes or MAX_MODEL_BYTES)
         if not hasattr(model, "layers"):
             raise ValueError(f"{args.model} holds a {type(model).__name__}; edgegrad deltas "
                              "needs an MLP")
@@ -146,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         model, xs, ys, what = _build(args)
         report = compare(model, xs, ys, loss=args.loss, rtol=args.rtol, atol=args.atol)
-    except (ValueError, TypeError, FileNotFoundError, ModelFileError) as e:
+    except (ValueError, TypeError, OSError, ModelFileError) as e:
         error("deltas", str(e))
         return 2
     emit(f"{what}; model {model!r}")

@@ -23,9 +23,10 @@ from autograd.drawing.graph import (
     to_dot,
 )
 from autograd.drawing.steps import format_trace
+from autograd.files import parse_float
 from autograd.teach.expr import FUNCTIONS, ExpressionError, parse
 
-from .messages import emit, error
+from .messages import emit, error, write
 
 DRAWING_FORMATS = (".svg", ".png", ".pdf", ".dot", ".gv")
 TEXT_FORMATS = (".dot", ".gv")
@@ -79,7 +80,8 @@ def _assignments(items: list[str]) -> dict[str, float]:
         given, sep, text = item.partition("=")
         given = given.strip()
         # Python reads identifiers in NFKC form (the fullwidth ａ is a), and so the parser
-        # does: the names given here are read the same way.
+        # does: the names given here are read the same way. Numbers are ASCII only, as in
+        # the expression, where Python refuses the fullwidth １ and ＋ (parse_float).
         name = unicodedata.normalize("NFKC", given)
         if not sep or not name:
             raise ValueError(f"expected NAME=VALUE, such as a=3; got {item!r}")
@@ -89,9 +91,9 @@ def _assignments(items: list[str]) -> dict[str, float]:
             same = f" ({given!r} is read as {name})" if given != name else ""
             raise ValueError(f"{name} is given twice{same}")
         try:
-            values[name] = float(text)
-        except ValueError:
-            raise ValueError(f"the value of {name} must be a number; got {text!r}") from None
+            values[name] = parse_float(text)
+        except ValueError as e:
+            raise ValueError(f"the value of {name} must be a number; {e}") from None
     return values
 
 
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_grad:
         root.backward()
     if args.dot:
-        sys.stdout.write(to_dot(root, **options))
+        write(to_dot(root, **options))
         return 0
     fmt = args.fmt
     emit(f"{args.expression.strip()} = {format(root.data, fmt)}")

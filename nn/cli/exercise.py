@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from autograd import atomic_write
+from autograd.files import check_writable
 from autograd.teach.worksheet import Worksheet
 
 from ..grading.roster import KINDS, make_problem
 from ..grading.sheets import make_sheets
-from .arguments import UsageError, add_secret_options, secret_from
-from .messages import emit
+from .arguments import UsageError, add_secret_options, integer, secret_from
+from .messages import emit, error
+
+OUTPUTS = ("problem.json", "worksheet.md", "worksheet.csv", "key.md", "key.csv")
+"""The files ``edgegrad exercise --out`` writes."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,7 +40,7 @@ def add_parser(subparsers: Any) -> None:
                     "blank worksheet. Grade a returned worksheet with: edgegrad check "
                     "problem.json --answers worksheet.csv",
         epilog="example: edgegrad exercise --seed 7 --kind network --out sheet7/")
-    p.add_argument("--seed", type=int, default=None, help="which problem (default 0)")
+    p.add_argument("--seed", type=integer, default=None, help="which problem (default 0)")
     p.add_argument("--kind", choices=KINDS, default="expression",
                    help="an expression graph or a network (default expression)")
     p.add_argument("--out", type=Path, metavar="DIR",
@@ -74,7 +78,8 @@ def run_roster(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``edgegrad exercise``; 0 on success (an unwritable folder is reported by main)."""
+    """Run ``edgegrad exercise``; 0 on success, 2 when --out cannot take the files (found
+    before writing), 1 when a write fails."""
     if args.roster is not None:
         return run_roster(args)
     if args.secret is not None or args.secret_file is not None:
@@ -86,7 +91,15 @@ def run(args: argparse.Namespace) -> int:
         emit("")
         emit(sheet.markdown().rstrip("\n"), limit=None)
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:  # where it writes is checked before anything is written
+        if args.out.exists() and not args.out.is_dir():
+            raise NotADirectoryError(f"--out {args.out} exists and is not a folder")
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUTS:
+            check_writable(args.out / name)
+    except OSError as e:
+        error("exercise", str(e))
+        return 2
     written = [atomic_write(args.out / "problem.json", text), *sheet.save(args.out)]
     for path in written:
         emit(f"wrote {path}")

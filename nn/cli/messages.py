@@ -70,8 +70,9 @@ def write(text: str, stream: TextIO | None = None) -> None:
         if out is sys.stderr or e.errno in _GONE:
             return
         name = getattr(out, "name", "the output")
-        raise OutputError(e.errno, f"cannot write the output to {name}: "
-                                   f"{e.strerror or e}") from None
+        failed = OutputError(f"cannot write the output to {name}: {e.strerror or e}")
+        failed.errno = e.errno  # set after: the message stays the whole str()
+        raise failed from None
 
 
 def _silence(stream: TextIO) -> None:

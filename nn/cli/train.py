@@ -16,7 +16,6 @@ import argparse
 import importlib
 import json
 import math
-import os
 import signal
 import sys
 import threading
@@ -24,16 +23,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograd import ACTIVATIONS, atomic_write
+from autograd import ACTIVATIONS, InputError, atomic_write
+from autograd.files import check_writable
 
-from ..data import DATASETS, Dataset, load_csv
+from ..data import DATASETS, MAX_DATA_BYTES, Dataset, load_csv
 from ..layers import MLP, parameter_count
 from ..losses import LOSSES
 from ..module import MAX_PARAMETERS
 from ..optim import OPTIMIZERS, LinearDecay, make_optimizer_named
 from ..plots import draw_example, hardest_example, plot_boundary, plot_history
 from ..train import INSTALL_EXTRAS, History, evaluate, fit
-from .arguments import nonnegative, positive_int
+from .arguments import add_input_limit, integer, nonnegative, positive_int
 from .messages import emit, error
 
 
@@ -64,8 +64,9 @@ def add_parser(subparsers: Any) -> None:
                    help="a generated toy dataset")
     d.add_argument("--csv", metavar="PATH", type=Path,
                    help="train on this CSV instead (numeric features, one label column)")
-    d.add_argument("--label-column", type=int, default=-1,
+    d.add_argument("--label-column", type=integer, default=-1,
                    help="the CSV's label column (0-based; -1 is the last)")
+    add_input_limit(d, f"{MAX_DATA_BYTES:,} for a data CSV")
     d.add_argument("--samples", type=positive_int, default=None,
                    help="points to generate (default: 100 for moons, 4 for xor, ...)")
     d.add_argument("--noise", type=nonnegative, default=None,
@@ -95,7 +96,7 @@ def add_parser(subparsers: Any) -> None:
     t.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
     t.add_argument("--batch-size", type=positive_int, default=None,
                    help="examples per step (default: all of them, full batch)")
-    t.add_argument("--seed", type=int, default=1,
+    t.add_argument("--seed", type=integer, default=1,
                    help="seeds the data, the initialization and the shuffling")
     t.add_argument("--compiled", action="store_true",
                    help="replay forward/backward over each batch with numpy (nn.compiled.trainer)")
@@ -124,32 +125,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             emit(text)
 
-    if args.samples is not None and args.samples > MAX_SAMPLES:
-        error("train", f"--samples {args.samples} is more than {MAX_SAMPLES:,} points")
+    try:
+        setup = _setup(args)
+    except (InputError, OSError, ValueError) as e:  # found before any training
+        error("train", str(e))
         return 2
-    ds, source = _dataset(args)
+    ds, source, ys, model, opt, lr, lr_end, steps = setup
     loss = args.loss
-    ys = ds.targets(loss)
-    out_act = args.output_activation or ("sigmoid" if loss == "bce" else "linear")
-    sizes = [*args.hidden, ds.n_outputs(loss)]
-    count = parameter_count("MLP", {"nin": ds.n_features, "nouts": sizes})
-    if count is not None and count > MAX_PARAMETERS:
-        error("train", f"an MLP {ds.n_features}-{'-'.join(map(str, sizes))} has {count:,} "
-                       f"parameters; edgegrad train builds at most {MAX_PARAMETERS:,} (each is "
-                       "a Python object): choose smaller --hidden layers")
-        return 2
-    # The outputs' folder is checked (and made) now: a bad --out must not cost a training run.
-    problem = _check_out(args.out)
-    if problem:
-        error("train", problem)
-        return 2
-    model = MLP(ds.n_features, sizes, args.activation, out_act, seed=args.seed, init=args.init)
-    default_lr = 1.0 if args.optimizer == "sgd" else 0.01
-    lr = default_lr if args.lr is None else args.lr
-    lr_end = lr / 10 if args.lr_end is None else args.lr_end
-    steps = args.epochs * -(-len(ds) // (args.batch_size or len(ds)))
-    opt = make_optimizer_named(args.optimizer, model.parameters(), lr=lr,
-                               momentum=args.momentum, weight_decay=args.weight_decay)
     bar, plots = _extras(args.quiet)
 
     say(f"data:  {source}, {len(ds)} points, {ds.n_features} features, {ds.n_classes} classes")
@@ -194,6 +176,34 @@ def run(args: argparse.Namespace) -> int:
     return 130 if history.interrupted else 0
 
 
+def _setup(args: argparse.Namespace) -> tuple[Dataset, str, list[Any], MLP, Any, float, float,
+                                               int]:
+    """Everything training needs, from the options: every bad argument, input file or output
+    path is refused here (ValueError, InputError or OSError), before any training."""
+    if args.samples is not None and args.samples > MAX_SAMPLES:
+        raise ValueError(f"--samples {args.samples} is more than {MAX_SAMPLES:,} points")
+    ds, source = _dataset(args)
+    loss = args.loss
+    ys = ds.targets(loss)
+    out_act = args.output_activation or ("sigmoid" if loss == "bce" else "linear")
+    sizes = [*args.hidden, ds.n_outputs(loss)]
+    count = parameter_count("MLP", {"nin": ds.n_features, "nouts": sizes})
+    if count is not None and count > MAX_PARAMETERS:
+        raise ValueError(f"an MLP {ds.n_features}-{'-'.join(map(str, sizes))} has {count:,} "
+                         f"parameters; edgegrad train builds at most {MAX_PARAMETERS:,} (each "
+                         "is a Python object): choose smaller --hidden layers")
+    # The outputs' folder is checked (and made) now: a bad --out must not cost a training run.
+    _check_out(args.out)
+    model = MLP(ds.n_features, sizes, args.activation, out_act, seed=args.seed, init=args.init)
+    default_lr = 1.0 if args.optimizer == "sgd" else 0.01
+    lr = default_lr if args.lr is None else args.lr
+    lr_end = lr / 10 if args.lr_end is None else args.lr_end
+    steps = args.epochs * -(-len(ds) // (args.batch_size or len(ds)))
+    opt = make_optimizer_named(args.optimizer, model.parameters(), lr=lr,
+                               momentum=args.momentum, weight_decay=args.weight_decay)
+    return ds, source, ys, model, opt, lr, lr_end, steps
+
+
 def _write_outputs(args: argparse.Namespace, model: MLP, ds: Dataset, ys: list[Any],
                    history: History, final_loss: float, final_acc: float | None,
                    plots: bool) -> tuple[list[tuple[Path, str]], list[str]]:
@@ -227,23 +237,19 @@ def _write_outputs(args: argparse.Namespace, model: MLP, ds: Dataset, ys: list[A
     return written, notes
 
 
-def _check_out(out: Path) -> str | None:
-    """Why the outputs cannot be written into the folder ``out`` (made if missing), or None."""
+def _check_out(out: Path) -> None:
+    """Make the folder ``out`` if missing, and check that every output can be written into it
+    (``autograd.files.check_writable``); an OSError says why not."""
     if out.exists() and not out.is_dir():
-        return f"--out {out} exists and is not a folder; give a folder for the outputs"
+        raise NotADirectoryError(f"--out {out} exists and is not a folder; give a folder for "
+                                 "the outputs")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        return f"--out {out}: cannot make the folder: {e.strerror or e}"
+        raise OSError(e.errno, f"--out {out}: cannot make the folder: {e.strerror or e}"
+                      ) from None
     for name in OUTPUTS:
-        path = out / name
-        if path.is_dir():
-            return f"cannot write {path}: it is a directory"
-        if path.exists() and not path.is_file():
-            return f"cannot write {path}: it is not a regular file"
-    if not os.access(out, os.W_OK | os.X_OK):
-        return f"cannot write into {out}: permission denied"
-    return None
+        check_writable(out / name)
 
 
 class Signals:
@@ -290,7 +296,8 @@ class Signals:
 def _dataset(args: argparse.Namespace) -> tuple[Dataset, str]:
     """The training data the options name, and how to name it in the summary."""
     if args.csv is not None:
-        return load_csv(args.csv, label_column=args.label_column), f"{args.csv}"
+        return (load_csv(args.csv, label_column=args.label_column,
+                         limit=args.max_input_bytes or MAX_DATA_BYTES), f"{args.csv}")
     kw: dict[str, Any] = {"seed": args.seed}
     if args.samples is not None:
         kw["n"] = args.samples

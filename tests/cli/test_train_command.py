@@ -86,16 +86,16 @@ def test_bad_arguments_give_one_line_and_status_2(args, words):
     assert len(lines) == 1 and "error:" in lines[0] and words in lines[0]
 
 
-def test_run_time_errors_give_one_line_and_status_1(tmp_path):
+def test_bad_input_found_before_training_gives_one_line_and_status_2(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2,0\n3,4\n")
     r = edgegrad("train", "--csv", str(bad), "--out", str(tmp_path / "o"))
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
         f"edgegrad train: error: {bad} line 2: found 2 columns; expected 3 like the first line"]
     r = edgegrad("train", "--optimizer", "adam", "--momentum", "0.9", "--out",
                  str(tmp_path / "o"))
-    assert r.returncode == 1 and "momentum is an SGD option" in r.stderr
+    assert r.returncode == 2 and "momentum is an SGD option" in r.stderr
 
 
 def test_no_command_prints_help():

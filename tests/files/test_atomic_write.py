@@ -246,6 +246,10 @@ class _FailingOs:
             self.doomed.add(fd)
         return fd
 
+    def close(self, fd: int) -> None:
+        self.doomed.discard(fd)  # the number may be reused for another file
+        os.close(fd)
+
     def write(self, fd: int, data: bytes) -> int:
         if fd in self.doomed:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

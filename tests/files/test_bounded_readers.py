@@ -14,16 +14,19 @@ from pathlib import Path
 
 import pytest
 from bounds import bounded
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd.files import (
     MAX_INPUT_BYTES,
     InputError,
+    iter_csv,
     read_bytes,
     read_csv,
     read_json,
     read_text,
 )
-from autograd.files.read import json_depth
+from autograd.files.read import json_depth, json_shape
 
 needs_dev_zero = pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 
@@ -82,7 +85,7 @@ def test_a_dangling_symlink_and_a_directory_are_refused_by_name(tmp_path: Path) 
     link.symlink_to(tmp_path / "nowhere.json")
     with pytest.raises(FileNotFoundError) as info:
         read_json(link, what="problem file")
-    assert str(info.value) == (f"[Errno 2] problem file {link} is a symlink to "
+    assert str(info.value) == (f"problem file {link} is a symlink to "
                                f"{tmp_path / 'nowhere.json'}, which does not exist")
     with pytest.raises(FileNotFoundError, match=r"answers file .*missing\.csv does not exist"):
         read_csv(tmp_path / "missing.csv", what="answers file")
@@ -106,6 +109,7 @@ def test_json_depth_skips_strings_and_is_linear() -> None:
     assert json_depth('"unterminated [[[') == 0
     assert json_depth("[" * 10 + "]" * 10) == 10
     assert json_depth("1") == 0
+    assert json_shape("[[[[]]]]", max_depth=2).depth == 3  # past the bound: bound + 1
     # An unterminated string of escaped quotes once made a regular expression quadratic.
     with bounded(seconds=10, megabytes=64):
         assert json_depth('"' + '\\"' * 1_000_000 + "[") == 0
@@ -118,8 +122,8 @@ def test_deep_json_is_refused_before_it_is_parsed(tmp_path: Path, text: str) -> 
     path.write_text(text)
     with bounded(seconds=10, megabytes=32), pytest.raises(InputError) as info:
         read_json(path, what="answers file")
-    assert f"answers file {path}: JSON nested" in str(info.value)
-    assert "the most read is 64" in str(info.value)
+    assert str(info.value) == (f"answers file {path}: JSON nested more than 64 deep, the most "
+                               "read")
 
 
 def test_json_within_its_depth_is_read(tmp_path: Path) -> None:
@@ -127,16 +131,65 @@ def test_json_within_its_depth_is_read(tmp_path: Path) -> None:
     doc = {"a": [[[1.5, {"b": None}]]], "s": "[[[["}
     path.write_text(json.dumps(doc))
     assert read_json(path, max_depth=5) == doc
-    with pytest.raises(InputError, match="nested 5 deep; the most read is 4"):
+    with pytest.raises(InputError, match="nested more than 4 deep, the most read"):
         read_json(path, max_depth=4)
 
 
+def _depth(doc: object) -> int:
+    """The nesting depth of a parsed document: the oracle for json_shape's scan."""
+    if isinstance(doc, dict):
+        return 1 + max((_depth(v) for v in doc.values()), default=0)
+    if isinstance(doc, list):
+        return 1 + max((_depth(v) for v in doc), default=0)
+    return 0
+
+
+def _count(doc: object) -> int:
+    if isinstance(doc, dict):
+        return 1 + sum(_count(v) for v in doc.values())
+    if isinstance(doc, list):
+        return 1 + sum(_count(v) for v in doc)
+    return 1
+
+
+json_documents = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet='[]{}",\\ab\n\u2028'),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.text(alphabet='[]{}",\\ab'), inner, max_size=4),
+    max_leaves=20)
+
+
+@given(json_documents, st.booleans())
+def test_json_shape_agrees_with_the_parsed_document(doc: object, indent: bool) -> None:
+    text = json.dumps(doc, indent=1 if indent else None, ensure_ascii=False)
+    shape = json_shape(text)
+    assert shape.depth == _depth(doc)
+    assert shape.balance == 0 and not shape.underflow
+    # Every value is counted; an empty container twice at most.
+    assert _count(doc) <= shape.values <= 2 * _count(doc)
+    if len(text) > 1 and shape.depth:
+        assert json_shape(text[:-1]).balance == 1  # cut: the last bracket left open
+
+
+def test_a_flood_of_small_values_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "flood.json"
+    path.write_text("[" + ",".join(["{}"] * 2_000_000) + "]")  # 6 MB: 2 million dicts
+    with bounded(seconds=10, megabytes=40), pytest.raises(InputError) as info:
+        read_json(path, what="answers file")
+    assert str(info.value) == (f"answers file {path}: JSON of about 4,000,001 values; the most "
+                               "read is 1,000,000")
+
+
 @pytest.mark.parametrize("text, words", [
-    ('{"a": NaN}', "NaN is not JSON; numbers must be finite"),
-    ('[-Infinity]', "-Infinity is not JSON"),
+    ('{"a": NaN}', "NaN is not a number JSON allows (only finite numbers)"),
+    ('[-Infinity]', "-Infinity is not a number JSON allows"),
     ("[" + "9" * 5000 + "]", "an integer of 5,000 digits; the most read is 100"),
-    ('{"a": 1', "is not valid JSON (line 1, column 8: Expecting ',' delimiter)"),
-    ("", "is not valid JSON (line 1, column 1: Expecting value)"),
+    ('{"a": 1', "is not valid JSON: 1 bracket(s) left open at the end (is it truncated?)"),
+    ('{"a": 1]}', "is not valid JSON: a closing bracket without its opening one"),
+    ('{"a": 1 2}', "is not valid JSON (line 1, column 9: Expecting ',' delimiter)"),
+    (" \n", "is empty; expected a JSON document"),
+    ("-", "is not valid JSON (line 1, column 1: Expecting value)"),
 ])
 def test_what_is_not_json_is_refused_with_where(tmp_path: Path, text: str, words: str) -> None:
     path = tmp_path / "x.json"
@@ -147,12 +200,13 @@ def test_what_is_not_json_is_refused_with_where(tmp_path: Path, text: str, words
     assert words in str(info.value)
 
 
-def test_csv_rows_are_read_with_their_line_ends(tmp_path: Path) -> None:
+def test_csv_rows_are_read_with_their_line_ends_and_numbers(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
-    path.write_bytes(b'x,y\r\n1,"a\nb"\r3,4\n\n5,6')
-    assert read_csv(path) == [["x", "y"], ["1", "a\nb"], ["3", "4"], [], ["5", "6"]]
-    with path.open(newline="") as f:  # the same rows as the csv module reading the file
-        assert read_csv(path) == list(csv.reader(f))
+    path.write_bytes(b'x,y\r\n1,"a\nb"\r3,4\n\n , \n5,6')
+    assert read_csv(path) == [["x", "y"], ["1", "a\nb"], ["3", "4"], ["5", "6"]]
+    with path.open(newline="") as f:  # the csv module reading the file, blank rows left out
+        assert read_csv(path) == [r for r in csv.reader(f) if any(c.strip() for c in r)]
+    assert [line for line, _ in iter_csv(path)] == [1, 2, 4, 7]
 
 
 def test_a_long_csv_field_is_refused_with_its_line(tmp_path: Path) -> None:
