@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.edgegrad-installed
 OUT    ?= demo-output
 
-.PHONY: demo test test-torch lint typecheck bench generate dot chromium docs docs-serve dist clean
+.PHONY: demo test test-torch lint typecheck bench generate dot chromium docs docs-serve dist clean \
+        fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,13 @@ demo: $(STAMP) dot
 
 test: $(DOCS_STAMP) dot chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests --nbmake notebooks
+
+# Hostile files through every reader and subcommand, each in a process under memory and time
+# limits: `make test` runs a few dozen examples, this many more, randomized (about ten minutes).
+FUZZ_EXAMPLES ?= 350
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/hardening/test_fuzz_readers.py
 
 # The documentation site: built into site/ (--strict: a broken link, a missing page or a name in
 # __all__ without a docstring fails the build), or served with live reload on localhost:8000.

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import itertools
 import json
+import math
 import os
 import re
 import stat
@@ -37,9 +37,9 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 __all__ = ["CHUNK_BYTES", "MAX_CSV_FIELD", "MAX_CSV_ROWS", "MAX_INPUT_BYTES", "MAX_INT_DIGITS",
-           "MAX_JSON_DEPTH", "MAX_JSON_VALUES", "InputError", "JsonShape", "iter_csv", "json_depth",
-           "json_shape", "parse_float", "parse_json",
-           "read_bytes", "read_csv", "read_json", "read_text"]
+           "MAX_JSON_DEPTH", "MAX_JSON_VALUES", "InputError", "JsonShape", "iter_csv",
+           "json_depth", "json_shape", "parse_float", "parse_json", "read_bytes", "read_csv",
+           "read_json", "read_text"]
 
 MAX_INPUT_BYTES = 8 * 2**20
 """The largest file read by default, in bytes (8 MiB): problems, answers and worksheets are a
@@ -160,56 +160,86 @@ def read_text(path: str | os.PathLike[str], *, what: str = "input file",
                          f"offset {at:,} (line {line}); save it as UTF-8") from None
 
 
-_ESCAPE = re.compile(r"\\.", re.S)
-_STRING = re.compile(r'"[^"]*"?')
-"""A JSON string once its escapes are gone, or an unterminated one up to the end."""
-_NOT_STRUCTURE = re.compile(r"[^\[\]{},]+")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b"[]{},")
 
 
 class JsonShape(NamedTuple):
     """What ``json_shape`` measures of a JSON text without parsing it."""
 
     depth: int
-    """The deepest nesting of arrays and objects."""
+    """The deepest nesting of arrays and objects (``max_depth + 1`` for anything deeper)."""
     values: int
     """Commas + opening brackets + 1: at least the number of values (keys not counted)."""
     balance: int
     """Opening brackets minus closing ones (0 in valid JSON; > 0 in a truncated file)."""
-    underflow: bool
-    """A closing bracket came before its opening one (not looked for past ``max_depth``)."""
+    matched: bool
+    """Every bracket closes one of its kind, in order (not looked for past ``max_depth``)."""
 
 
-def json_shape(text: str, max_depth: int | None = None) -> JsonShape:
-    """The nesting depth, a bound on the number of values and the bracket balance of the JSON
-    ``text``, brackets and commas inside strings not counted: a few linear passes of regular
-    expressions and running sums, no recursion, nothing built. With ``max_depth``, a depth
-    beyond it is reported as ``max_depth + 1``, found without counting further."""
-    # Escapes are dropped first: a backslash is valid JSON only inside a string, and without
-    # them a string is a quote, anything but a quote, a quote, which a regular expression
-    # finds without backtracking. (Invalid JSON may be miscounted after its first stray
-    # backslash; it is refused either way.)
-    structure = _NOT_STRUCTURE.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
-    commas = structure.count(",")
-    brackets = structure.replace(",", "")
-    opening = brackets.count("[") + brackets.count("{")
+def json_shape(text: str, max_depth: int = MAX_JSON_DEPTH,
+               max_values: int | None = None) -> JsonShape:
+    """The nesting depth (up to ``max_depth + 1``), a bound on the number of values and the
+    bracket balance of the JSON ``text``, brackets and commas inside strings not counted.
 
-    def sums() -> Iterator[int]:
-        """The running sum of +1 per opening and -1 per closing bracket (the depth so far)."""
-        return itertools.accumulate(map(_STEP.__getitem__, brackets))
+    Regular expressions and byte translations of its UTF-8 form (where every byte of a
+    non-ASCII character is above 127), each linear and in C: no recursion, no Python step per
+    character, nothing built. The depth is the number of passes that remove every innermost
+    ``[]`` and ``{}`` until none is left, at most ``max_depth + 1`` passes; none is made when
+    there are more than ``max_values`` values (depth 0, matched: a cheap refusal first)."""
+    # Escaped backslashes, then escaped quotes, are dropped first (as a left-to-right scan of
+    # escapes would: after the first, no backslash is followed by another). A backslash is
+    # valid JSON only inside a string, and without them a string is a quote, anything but a
+    # quote, a quote. (Invalid JSON may be miscounted after its first stray backslash; it is
+    # refused either way.)
+    data = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = _outside_strings(data).translate(None, _NOT_STRUCTURE)
+    del data
+    commas = structure.count(b",")
+    brackets = structure.translate(None, b",")
+    opening = brackets.count(b"[") + brackets.count(b"{")
+    values, balance = commas + opening + 1, 2 * opening - len(brackets)
+    if max_values is not None and values > max_values:
+        return JsonShape(0, values, balance, True)
+    depth = 0
+    while brackets and depth <= max_depth:
+        # One pass removes every innermost pair: each kind is replaced by a mark first, so a
+        # pair the first replace uncovers ({[]} -> {}) waits for the next pass.
+        inner = brackets.replace(b"[]", b"x").replace(b"{}", b"x").translate(None, b"x")
+        if len(inner) == len(brackets):  # no pair left to remove: unbalanced or mismatched
+            return JsonShape(depth, values, balance, False)
+        brackets = inner
+        depth += 1
+    return JsonShape(depth, values, balance, not brackets or depth > max_depth)
 
-    # filter and next stop at the first sum past a bound, without a Python step per bracket.
-    if max_depth is not None and next(filter(max_depth.__lt__, sums()), None) is not None:
-        return JsonShape(max_depth + 1, commas + opening + 1, 2 * opening - len(brackets),
-                         False)  # the text is refused: underflow is not looked for
-    depth = max(sums(), default=0)
-    below_zero = next(filter((0).__gt__, sums()), None) is not None
-    return JsonShape(depth, commas + opening + 1, 2 * opening - len(brackets), below_zero)
+
+_CHUNK = 1 << 16
 
 
-def json_depth(text: str) -> int:
-    """The deepest nesting of ``[`` and ``{`` in the JSON ``text`` (``json_shape``)."""
-    return json_shape(text).depth
+def _outside_strings(data: bytes) -> bytes:
+    """``data`` (JSON without escapes) with every string, quotes included, removed; an
+    unterminated one runs to the end. Done in chunks, so that the pieces of a split stay
+    few at a time, however many strings there are."""
+    kept: list[bytes] = []
+    inside = False
+    for start in range(0, len(data), _CHUNK):
+        chunk = data[start:start + _CHUNK]
+        if inside:  # a string began in an earlier chunk: it ends at the first quote
+            end = chunk.find(b'"')
+            if end < 0:
+                continue
+            chunk = chunk[end + 1:]
+        # Split at the quotes, the pieces alternate outside and inside; an even number of
+        # pieces (an odd number of quotes): the chunk ends inside a string.
+        pieces = chunk.split(b'"')
+        inside = len(pieces) % 2 == 0
+        kept.append(b"".join(pieces[0::2]))
+    return b"".join(kept)
+
+
+def json_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> int:
+    """The deepest nesting of ``[`` and ``{`` in the JSON ``text``, up to ``max_depth + 1``
+    (``json_shape``)."""
+    return json_shape(text, max_depth).depth
 
 
 def read_json(path: str | os.PathLike[str], *, what: str = "input file",
@@ -232,18 +262,17 @@ def parse_json(text: str, source: str, *, max_depth: int = MAX_JSON_DEPTH,
     _check_limit(max_int_digits, "max_int_digits")
     if not text.strip():
         raise InputError(f"{source} is empty; expected a JSON document")
-    shape = json_shape(text, max_depth)
-    if shape.depth > max_depth:
-        raise InputError(f"{source}: JSON nested more than {max_depth} deep, the most read")
-    if shape.values > max_values:
+    shape = json_shape(text, max_depth, max_values)
+    if shape.values > max_values:  # first: counting is the cheapest measure
         raise InputError(f"{source}: JSON of about {shape.values:,} values; the most read is "
                          f"{max_values:,}")
+    if shape.depth > max_depth:
+        raise InputError(f"{source}: JSON nested more than {max_depth} deep, the most read")
     if shape.balance > 0:
         raise InputError(f"{source} is not valid JSON: {shape.balance:,} bracket(s) left "
                          "open at the end (is it truncated?)")
-    if shape.balance < 0 or shape.underflow:
-        raise InputError(f"{source} is not valid JSON: a closing bracket without its opening "
-                         "one")
+    if shape.balance < 0 or not shape.matched:
+        raise InputError(f"{source} is not valid JSON: a bracket closes what it did not open")
 
     def constant(token: str) -> Any:
         raise InputError(f"{source}: {token} is not a number JSON allows (only finite numbers)")
@@ -270,12 +299,18 @@ _FLOAT = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|
 
 def parse_float(text: str) -> float:
     """The number ``text`` (spaces around it ignored) written as a plain ASCII decimal, such as
-    ``-1.5e3``, or ``inf`` or ``nan``. Python's ``float`` also reads fullwidth and other
-    Unicode digits (``１.５``) and underscores; those are refused, the first character that is
-    not part of a number named, as every other unknown character is."""
+    ``-1.5e3``, or ``inf`` or ``nan``; digits too large for a float (``1e999``) are refused.
+    Python's ``float`` also reads fullwidth and other Unicode digits (``１.５``) and
+    underscores; those are refused, the first character that is not part of a number named,
+    as every other unknown character is."""
     stripped = text.strip()
     if _FLOAT.fullmatch(stripped):
-        return float(stripped)
+        x = float(stripped)
+        if math.isinf(x) and "inf" not in stripped.lower():
+            # Digits that overflow: refused, not the inf they would silently become.
+            raise ValueError(f"{stripped[:40]!r} is too large for a float (the largest is "
+                             "about 1.8e308); write inf for infinity")
+        return x
     shown = repr(stripped if len(stripped) <= 40 else stripped[:40] + "...")
     odd = next((c for c in stripped if not c.isascii()), None)
     if odd is not None:

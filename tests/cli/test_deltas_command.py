@@ -92,3 +92,12 @@ def test_edgegrad_deltas_subcommand() -> None:
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "Delta rule vs autograd on MLP 2-4-1" in out.stdout and "OK: all" in out.stdout
+
+
+@pytest.mark.parametrize("option, value", [("--rtol", "nan"), ("--atol", "-1e-9"),
+                                           ("--rtol", "inf"), ("--atol", "x")])
+def test_tolerances_are_finite_and_non_negative(option: str, value: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert edgegrad(["deltas", option, value]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and err.count("\n") == 1

@@ -6,6 +6,7 @@ import re
 import shutil
 
 import pytest
+from bounds import bounded
 
 from autograd import Value
 from autograd.drawing.player import Player, animate
@@ -132,3 +133,10 @@ def test_the_html_player_shows_each_caption_once_as_text():
                for s in p.svg_frames(captions=False))
     page = p.to_html()
     assert page.count("forward pass done") == 2  # the caption line, and the frames' data
+
+
+def test_the_player_counts_frames_before_making_them() -> None:
+    x = Value(1.0, "x")
+    y = Value.sum([x * float(i) for i in range(50_000)])
+    with bounded(seconds=10, megabytes=16), pytest.raises(ValueError, match="max_frames=400"):
+        Player(y)

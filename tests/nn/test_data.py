@@ -172,3 +172,32 @@ def test_an_endless_pipe_is_refused(tmp_path):
         stop.set()
         t.join(timeout=10)
     assert not t.is_alive()
+
+
+def test_an_endless_line_is_refused_at_the_field_limit(tmp_path):
+    from bounds import bounded
+
+    path = tmp_path / "d.csv"
+    path.write_text("x,y,label\n1,2," + "7" * 1_000_000)  # one line, no end
+    with bounded(seconds=10, megabytes=16), pytest.raises(DataFileError) as info:
+        load_csv(path)
+    assert str(info.value) == (f"data file {path} line 2: a field longer than 4,096 "
+                               "characters, the most read")
+
+
+def test_an_endless_device_is_refused_once_past_the_byte_limit():
+    import os
+
+    from bounds import bounded
+
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("needs /dev/zero")
+    with bounded(seconds=10, megabytes=8), pytest.raises(DataFileError) as info:
+        load_csv("/dev/zero", limit=2**20)
+    assert str(info.value) == ("data file /dev/zero (a character device) goes on past 1,048,576 "
+                               "bytes, the most read")
+
+
+def test_fullwidth_digits_are_not_numbers(tmp_path):
+    with pytest.raises(DataFileError, match=r"line 2, column 1: '１' is not a number"):
+        load_csv(write(tmp_path, "1,2,0\n１,2,1\n3,4,1\n"))

@@ -397,3 +397,11 @@ def test_an_interrupt_at_every_line_leaves_a_history_that_matches_the_model(comp
         if ref is not None:
             assert (h.steps, h.loss, h.step_loss) == (ref.steps, ref.loss, ref.step_loss), k
     assert interrupted_somewhere > 50  # many of the k land inside the training loop
+
+
+def test_an_update_that_overflows_is_undone() -> None:
+    model = MLP(1, [1], activation="linear", seed=0)
+    before = model.state_dict()
+    with pytest.raises(FloatingPointError, match="training diverged: the update of step 0"):
+        fit(model, [[100.0]], [1.0], loss="mse", lr=1e308, epochs=3, progress=False)
+    assert model.state_dict() == before

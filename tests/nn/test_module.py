@@ -4,6 +4,8 @@ import json
 import math
 import os
 import random
+import stat
+from pathlib import Path
 
 import pytest
 
@@ -343,3 +345,12 @@ def test_saved_file_is_readable_by_others_and_keeps_an_existing_mode(tmp_path):
     path.chmod(0o600)
     model.save(path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_new_model_file_follows_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o077)
+    try:
+        path = MLP(2, [1], seed=0).save(tmp_path / "m.json")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
