@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backward import reverse_order
+from ..ops import PRIMITIVES
 from ..value import Value
-from .formulas import EdgeFormula, edge_formulas, node_names, number, partial
+from .formulas import EdgeFormula, edge_formula, edge_formulas, node_names, number, partial
 
 __all__ = ["Explanation", "NodeTerm", "PathTerm", "count_paths", "explain"]
 
@@ -242,8 +243,11 @@ def explain(root: Value, wrt: Value, max_paths: int = MAX_PATHS, fmt: str = ".4g
     rendered: dict[Value, tuple[EdgeFormula, ...]] = {}
 
     def formula(c: Value, i: int) -> EdgeFormula:
-        # Every edge into c rendered at once, the first time one is needed: asked edge by
-        # edge, a wide sum would copy its n operands n times.
+        prim = PRIMITIVES.get(c.op)
+        if prim is not None and prim.arity != -1:  # one, two or three operands: this edge's
+            return edge_formula(c, i, names, fmt)
+        # An n-ary op's edges all rendered the first time one is needed: asked edge by edge,
+        # a wide sum would copy its n operands n times.
         got = rendered.get(c)
         if got is None:
             got = rendered[c] = edge_formulas(c, names, fmt)

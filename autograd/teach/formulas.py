@@ -507,24 +507,48 @@ def edge_formula(node: Value, index: int, names: Mapping[Value, str] | None = No
 def edge_formulas(node: Value, names: Mapping[Value, str] | None = None,
                   fmt: str = ".4g") -> tuple[EdgeFormula, ...]:
     """``edge_formula`` of every edge into ``node``, in operand order. The operands are read
-    once: a wide sum's list of n operands read once per edge would cost n²."""
+    once (a wide sum's n operands read once per edge would cost n²), and an n-ary op's one
+    formula is rendered once for all the edges it reads alike (a sum's ``1``)."""
     parents, local_grads = node.parents, node.local_grads
     names = node_names(node) if names is None else names
-    return tuple(_edge_formula(node, i, parents, local_grads, names, fmt)
+    p = PRIMITIVES.get(node.op)
+    rendered: dict[tuple[Any, ...], tuple[str, str]] | None = (
+        {} if p is not None and p.arity == -1 and p.formulas else None)
+    return tuple(_edge_formula(node, i, parents, local_grads, names, fmt, rendered)
                  for i in range(len(parents)))
 
 
+@cache
+def _names_in(formula: str) -> frozenset[str]:
+    """The rule's names a formula reads (``x`` and ``n`` in ``x/n``; none in ``1``)."""
+    return frozenset(n.id for n in ast.walk(_parse(formula)) if isinstance(n, ast.Name))
+
+
 def _edge_formula(node: Value, index: int, parents: Sequence[Value],
-                  local_grads: Sequence[Any], names: Mapping[Value, str],
-                  fmt: str) -> EdgeFormula:
+                  local_grads: Sequence[Any], names: Mapping[Value, str], fmt: str,
+                  rendered: dict[tuple[Any, ...], tuple[str, str]] | None = None
+                  ) -> EdgeFormula:
     parent = parents[index]
     local = local_grads[index]
     value = float(local.data) if isinstance(local, Value) else float(local)
+    if rendered is None:
+        formulas = (_local_formula(node, index, parents, names, fmt, latex=False),
+                    _local_formula(node, index, parents, names, fmt, latex=True))
+    else:
+        # An n-ary op: one formula for every edge, read at the names it uses only.
+        formula = PRIMITIVES[node.op].formulas[0]
+        rule = _rule_names(node, index, names, parents)
+        key = tuple(sorted((k, rule[k]) for k in _names_in(formula) if k in rule))
+        got = rendered.get(key)
+        if got is None:
+            got = rendered[key] = (_local_formula(node, index, parents, names, fmt, False),
+                                   _local_formula(node, index, parents, names, fmt, True))
+        formulas = got
     return EdgeFormula(
         node, parent, index,
         partial(names[node], names[parent]),
-        _local_formula(node, index, parents, names, fmt, latex=False),
+        formulas[0],
         value,
         partial(names[node], names[parent], latex=True),
-        _local_formula(node, index, parents, names, fmt, latex=True),
+        formulas[1],
     )

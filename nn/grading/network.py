@@ -184,7 +184,7 @@ class _Grader:
             value = self.in_pass(v, q, n)
             if value is not None and not self.close(value, right) and self.close(given, value):
                 # A delta slip made above this layer reached this number through the deltas.
-                above = kind == "delta" and len(v.layers) > 0 and v.layers[0] > q[1]
+                above = kind == "delta" and (not v.layers or v.layers[0] > q[1])
                 return g.wrong(v.slip, f"it matches the delta rule {v.describe(self.last + 1)}"
                                + (", made upstream and carried down" if above else "")
                                + f"; it is {number(right)}")

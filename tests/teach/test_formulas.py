@@ -4,17 +4,18 @@ graph's own names put in, on the edges of drawings, in the trace and in the play
 import math
 
 import pytest
-from graphs import karpathy
+from graphs import karpathy, random_graph
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_ops import CASES
 
-from autograd import PRIMITIVES, Value, apply, to_dot
+from autograd import PRIMITIVES, Value, apply, to_dot, toposort
 from autograd.drawing.player import animate
 from autograd.drawing.steps import format_trace
 from autograd.drawing.steps import node_names as steps_node_names
 from autograd.teach.formulas import (
     edge_formula,
+    edge_formulas,
     equation,
     formula_text,
     latex_name,
@@ -183,3 +184,18 @@ def test_a_formula_that_is_not_python_is_a_clear_error():
         render("1 -")
     with pytest.raises(ValueError, match="unknown primitive"):
         formula_text("nope")
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_every_edge_at_once_reads_as_each_edge_alone(data):
+    # edge_formulas reads a node's operands once and renders an n-ary op's formula once; it
+    # must say exactly what edge_formula says, edge by edge.
+    root = random_graph(data)
+    wide = Value.sum([root, *root.parents, Value(2.0), root])
+    wide.label = "s"
+    names = node_names(wide)
+    for node in toposort(wide):
+        assert edge_formulas(node, names) == tuple(
+            edge_formula(node, i, names) for i in range(len(node.parents)))
