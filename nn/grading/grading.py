@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.files import InputError
-from autograd.teach.handcheck import HandCheck, check_by_hand
+from autograd.teach.handcheck import ATOL, RTOL, HandCheck, check_by_hand
 from autograd.teach.worksheet import Worksheet, from_problem
 
 from .handin import HANDIN_BYTES, RowKey, parse_answer, read_handin
@@ -42,8 +42,8 @@ class Job:
     refused: str = ""
     points: Points = field(default_factory=Points)
     limit: int = HANDIN_BYTES
-    rtol: float = 0.005
-    atol: float = 1e-6
+    rtol: float = RTOL
+    atol: float = ATOL
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def grade_student(job: Job) -> tuple[StudentGrade, dict[str, str]]:
         return refused_grade(job, "no hand-in", sheet)
     rows = _rows(sheet)
     try:
-        handin, _ = read_handin(job.handin, [k for k, _ in rows], job.limit)
+        handin = read_handin(job.handin, [k for k, _ in rows], job.limit)
     except InputError as e:
         return refused_grade(job, str(e), sheet)
     if handin.claimed_id is not None and handin.claimed_id != job.student.id:

@@ -81,9 +81,9 @@ def _show(text: str, most: int = 40) -> str:
 
 
 def read_handin(path: str | Path, rows: Collection[RowKey], limit: int = HANDIN_BYTES
-                ) -> tuple[HandIn, bytes]:
-    """The hand-in at ``path`` (``.csv`` or ``.json``) matched to the worksheet ``rows``, and
-    its bytes; a refused file raises ``InputError`` naming the reason."""
+                ) -> HandIn:
+    """The hand-in at ``path`` (``.csv`` or ``.json``) matched to the worksheet ``rows``; a
+    refused file raises ``InputError`` naming the reason."""
     p = Path(path)
     try:
         st = os.lstat(p)
@@ -110,8 +110,8 @@ def read_handin(path: str | Path, rows: Collection[RowKey], limit: int = HANDIN_
                          "in UTF-8") from None
     wanted = set(rows)
     if p.suffix.lower() == ".json":
-        return _from_json(text, wanted), raw
-    return _from_csv(text, wanted), raw
+        return _from_json(text, wanted)
+    return _from_csv(text, wanted)
 
 
 def _from_csv(text: str, rows: set[RowKey]) -> HandIn:
