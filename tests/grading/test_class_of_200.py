@@ -134,7 +134,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
             reason = "bytes; a hand-in may have at most 65,536"
         elif category == "deep_json":
             (handins / f"{sid}.json").write_text("[" * 5000 + "]" * 5000)
-            reason = "nested 5,000 deep"
+            reason = "JSON nested"
         elif category == "binary":
             path.write_bytes(os.urandom(3000) + b"\0")
             reason = "NUL bytes"
