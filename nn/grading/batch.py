@@ -160,8 +160,12 @@ def _serve(conn: Connection, out: Path, time_limit: float, memory_limit: int) ->
 
 
 # ---------------------------------------------------------------------------------------------
-# The pool: one job per worker at a time, so the main process knows which hand-in each worker
-# is on, for how long, and whose it was when a worker dies.
+# The pool: each worker holds at most ``QUEUED`` jobs, done in the order given, so the main
+# process knows which hand-in each worker is on, since when, and whose it was when a worker dies.
+
+QUEUED = 2
+"""Jobs sent to a worker ahead: the next one waits in its pipe while it grades, so it never
+idles waiting for the main process."""
 
 
 class _Worker:
@@ -171,12 +175,18 @@ class _Worker:
                                    daemon=True)
         self.process.start()
         child.close()
-        self.job: Job | None = None
+        self.jobs: deque[Job] = deque()  # the first is being graded, since self.started
         self.started = 0.0
 
     def give(self, job: Job) -> None:
-        self.job, self.started = job, time.monotonic()
+        if not self.jobs:
+            self.started = time.monotonic()
+        self.jobs.append(job)
         self.conn.send(job)
+
+    def finished(self) -> None:
+        self.jobs.popleft()
+        self.started = time.monotonic()
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -209,42 +219,39 @@ def _run_pool(jobs: Sequence[Job], out: Path, workers: int, time_limit: float,
             for _ in range(min(workers, len(jobs)))]
     started()
     try:
-        while pending or any(w.job is not None for w in pool):
+        while pending or any(w.jobs for w in pool):
             for w in pool:
-                if w.job is None and pending:
+                while len(w.jobs) < QUEUED and pending:
                     w.give(pending.popleft())
-            busy = [w for w in pool if w.job is not None]
+            busy = [w for w in pool if w.jobs]
             wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=0.5)
-            now = time.monotonic()
             for k, w in enumerate(pool):
-                job = w.job
-                if job is None:
-                    continue
-                grade: StudentGrade | None = None
                 try:
-                    if w.conn.poll():
-                        grade = w.conn.recv()
+                    while w.jobs and w.conn.poll():
+                        grade: StudentGrade = w.conn.recv()
+                        w.finished()
+                        done(grade)
                 except (EOFError, OSError):
                     pass
-                if grade is not None:
-                    w.job = None
-                    done(grade)
+                if not w.jobs:
                     continue
                 if not w.process.is_alive():
                     reason = (f"its grading stopped the worker (exit code "
                               f"{w.process.exitcode})")
-                elif now - w.started > time_limit + GRACE:
+                elif time.monotonic() - w.started > time_limit + GRACE:
                     reason = f"its grading took longer than {time_limit:g} s"
                 else:
                     continue
                 w.stop(kill=True)
+                job = w.jobs.popleft()
+                pending.extendleft(reversed(w.jobs))  # not started: given to the next worker
                 pool[k] = _Worker(ctx, out, time_limit, memory_limit)
                 g, feedback = refused_grade(job, reason)
                 write_student(out, g, feedback)
                 done(g)
     finally:
         for w in pool:
-            w.stop(kill=w.job is not None)
+            w.stop(kill=bool(w.jobs))
 
 
 # ---------------------------------------------------------------------------------------------
