@@ -60,7 +60,7 @@ test: $(DOCS_STAMP) dot chromium
 
 # Hostile files through every reader and subcommand, each in a process under memory and time
 # limits: `make test` runs a few dozen examples, this many more, randomized (about ten minutes).
-FUZZ_EXAMPLES ?= 350
+FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  tests/hardening/test_fuzz_readers.py
@@ -101,6 +101,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/higher_order.py
+	$(BIN)/python benchmarks/refusing_files.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info

@@ -15,7 +15,9 @@ import html
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
+import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -724,8 +726,7 @@ def _run_dot(source: str, fmt: str, timeout: float | None, what: str) -> bytes:
     if exe is None:
         raise GraphvizNotFound(INSTALL_DOT)
     try:
-        done = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=timeout, check=False)
+        done = _run_stoppable([exe, f"-T{fmt}"], source.encode("utf-8"), timeout)
     except FileNotFoundError:
         raise GraphvizNotFound(INSTALL_DOT) from None
     except subprocess.TimeoutExpired:
@@ -743,6 +744,41 @@ def _run_dot(source: str, fmt: str, timeout: float | None, what: str) -> bytes:
         raise RenderError(f"dot failed on {what} (exit status {done.returncode}): "
                           f"{_brief(said, 400, quote=False) or 'it printed no message'}")
     return done.stdout
+
+
+_STOP_SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+
+
+def _run_stoppable(cmd: list[str], data: bytes, timeout: float | None
+                   ) -> subprocess.CompletedProcess[bytes]:
+    """``subprocess.run(cmd, input=data, capture_output=True, timeout=timeout)``, but whatever
+    stops this process (Ctrl-C, or SIGTERM and SIGHUP, which ``edgegrad`` turns into
+    exceptions) stops the child too, even in the moment while it is being started.
+
+    ``subprocess.run`` kills its child on an exception, but not one raised while ``Popen`` is
+    still starting it: the child would be left running. So the stop signals are held (in the
+    main thread, where Python runs their handlers) until the child is known, and released
+    inside the block that kills it. The child inherits the held mask; it is stopped with
+    SIGKILL, which no mask holds."""
+    hold = (hasattr(signal, "pthread_sigmask")
+            and threading.current_thread() is threading.main_thread())
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if hold else None
+    try:
+        process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        with process:
+            try:
+                if previous is not None:  # a signal held meanwhile is handled here
+                    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+                    previous = None
+                out, err = process.communicate(data, timeout=timeout)
+            except BaseException:
+                process.kill()
+                raise
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return subprocess.CompletedProcess(cmd, process.returncode, out, err)
 
 
 def _brief(text: str, limit: int = 60, quote: bool = True) -> str:
