@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 AUTOGRAD_PUBLIC = {"autograd", "autograd.files", "autograd.teach.expr", "autograd.drawing.player",
                    "autograd.drawing.steps", "autograd.compiled.tape", "autograd.drawing.graph",
                    "autograd.teach.explain", "autograd.teach.formulas",
-                   "autograd.teach.handcheck", "autograd.teach.worksheet"}
+                   "autograd.teach.handcheck", "autograd.teach.report",
+                   "autograd.teach.worksheet"}
 HEAVY = ("numpy", "graphviz", "matplotlib", "tqdm", "PIL", "IPython", "torch", "hypothesis")
 
 
