@@ -118,6 +118,7 @@ bench: $(DOCS_STAMP) node_modules
 	$(BIN)/python benchmarks/playground_speed.py
 	$(BIN)/python benchmarks/live.py
 	$(BIN)/python benchmarks/refusing_files.py
+	$(BIN)/python benchmarks/grading.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist site .cache *.egg-info node_modules

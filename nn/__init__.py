@@ -5,7 +5,9 @@ from ._guard import check_engine
 check_engine()
 
 from .data import DATASETS, Dataset, load_csv  # noqa: E402
+from .grading.batch import grade_folder  # noqa: E402
 from .grading.network import GradeReport, grade  # noqa: E402
+from .grading.sheets import make_sheets  # noqa: E402
 from .layers import MLP, Layer, Neuron, Trace, load_model  # noqa: E402
 from .losses import LOSSES, accuracy, l2  # noqa: E402
 from .module import ModelFileError, Module  # noqa: E402
@@ -26,4 +28,5 @@ __all__ = [
     "DeltaReport", "compare",
     "GradeReport", "grade",
     "HealthReport", "health", "from_torch", "to_torch",
+    "grade_folder", "make_sheets",
 ]

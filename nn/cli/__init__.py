@@ -1,10 +1,10 @@
 """The ``edgegrad`` command (also ``python -m nn``): one parser, one ``main``.
 
-Each subcommand is a module of this package, ``train``, ``deltas``, ``draw``, ``check`` and
-``exercise``: its ``add_parser(subparsers)`` declares the options and sets ``func=run``; its
-``run(args)`` returns the exit status. Every message goes through ``messages.clean``: bounded,
-and safe for a terminal whatever the input echoed in it; so do Python's warnings (a label
-echoed by matplotlib) while ``main`` runs.
+Each subcommand is a module of this package, ``train``, ``deltas``, ``draw``, ``check``,
+``exercise`` and ``grade``: its ``add_parser(subparsers)`` declares the options and sets
+``func=run``; its ``run(args)`` returns the exit status. Every message goes through
+``messages.clean``: bounded, and safe for a terminal whatever the input echoed in it; so do
+Python's warnings (a label echoed by matplotlib) while ``main`` runs.
 
 Exit status, the same for every subcommand (``EXIT_STATUS``):
 
@@ -34,10 +34,10 @@ from typing import Any, NoReturn, TextIO
 from autograd import InputError
 from autograd.drawing.graph import RenderError
 
-from . import check, deltas, draw, exercise, train
+from . import check, deltas, draw, exercise, grade, train
 from .messages import OutputError, clean, emit, error
 
-SUBCOMMANDS = (train, deltas, draw, check, exercise)
+SUBCOMMANDS = (train, deltas, draw, check, exercise, grade)
 """The subcommand modules, in the order ``edgegrad --help`` lists them."""
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 
-from autograd.files import parse_float
+from autograd.files import InputError, parse_float
+
+from ..grading.roster import read_secret
 
 
 def _integer(text: str) -> int:
@@ -64,3 +66,31 @@ def add_input_limit(parser: argparse.ArgumentParser, default: str) -> None:
                         help=f"read at most N bytes of any input file (default: {default}); "
                              "a bigger file, or a pipe that goes on, is refused before it "
                              "fills the memory")
+
+
+def add_secret_options(parser: argparse.ArgumentParser) -> None:
+    """The course secret's options, --secret TEXT and --secret-file FILE (one of them)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--secret", metavar="TEXT",
+                       help="the course secret each student's problem is derived from (at "
+                            "least 16 characters; keep it, it is never written on a sheet)")
+    group.add_argument("--secret-file", metavar="FILE",
+                       help="read the course secret from this file instead")
+
+
+class UsageError(InputError):
+    """Options that do not go together, or one missing: exit status 2, as for a bad option."""
+
+
+def secret_from(args: argparse.Namespace) -> bytes:
+    """The course secret of ``--secret`` or ``--secret-file``; a missing or short one is a
+    UsageError."""
+    if args.secret is None and args.secret_file is None:
+        raise UsageError("the course secret is needed (each student's problem is derived from "
+                         "it): --secret TEXT or --secret-file FILE")
+    try:
+        return read_secret(args.secret, args.secret_file)
+    except InputError:
+        raise
+    except ValueError as e:
+        raise UsageError(str(e)) from None

@@ -18,6 +18,7 @@ import pytest
 
 from nn.cli import EXIT_STATUS, SUBCOMMANDS, main
 from nn.cli import check as check_cli
+from nn.grading.sheets import make_sheets
 from nn.textbook import deltas
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,14 +53,31 @@ def cases(tmp_path: Path) -> dict[str, dict[int, list[str]]]:
                   2: ["check", problem(tmp_path, {"a": None, "b": [None]}, "blank.json")]},
         "exercise": {0: ["exercise", "--seed", "3"],
                      2: ["exercise", "--kind", "matrix"]},
+        "grade": grade_cases(tmp_path),
     }
+
+
+def grade_cases(tmp_path: Path) -> dict[int, list[str]]:
+    """A class of two graded (0); its grades written over a file (1, an output that cannot be
+    written); a folder that is not a class's sheets (2)."""
+    secret = "a secret for the exit statuses"
+    (tmp_path / "roster.csv").write_text("id\ns1\ns2\n")
+    sheets, handins, blocked = tmp_path / "sheets", tmp_path / "handins", tmp_path / "file"
+    make_sheets(tmp_path / "roster.csv", sheets, secret.encode(), "expression")
+    handins.mkdir(exist_ok=True)
+    blocked.write_text("")
+    common = [str(sheets), str(handins), "--secret", secret, "--no-progress", "--workers", "0"]
+    return {0: ["grade", *common, "--out", str(tmp_path / "grades")],
+            1: ["grade", *common, "--out", str(blocked)],
+            2: ["grade", str(tmp_path), str(handins), "--out", str(tmp_path / "grades"),
+                "--secret", secret]}
 
 
 def test_every_subcommand_is_covered(tmp_path: Path) -> None:
     assert set(cases(tmp_path)) == {m.__name__.rsplit(".", 1)[1] for m in SUBCOMMANDS}
 
 
-@pytest.mark.parametrize("command", ["train", "draw", "deltas", "check", "exercise"])
+@pytest.mark.parametrize("command", ["train", "draw", "deltas", "check", "exercise", "grade"])
 def test_each_subcommand_follows_the_convention(command: str, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:

@@ -107,6 +107,6 @@ def test_every_subcommand_is_in_the_help():
 
     text = build_parser().format_help()
     names = [m.__name__.rsplit(".", 1)[-1] for m in SUBCOMMANDS]
-    assert names == ["train", "deltas", "draw", "check", "exercise"]
+    assert names == ["train", "deltas", "draw", "check", "exercise", "grade"]
     for name in names:
         assert name in text
