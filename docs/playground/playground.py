@@ -322,7 +322,7 @@ class Graph:
             report = check_by_hand(self.root, given)
         except AnswerError as e:
             return {"ok": False, "error": str(e)}
-        rows = [{"key": m.key, "what": m.symbol, "given": number(m.given, ".6g"),
+        rows = [{"key": m.key, "what": m.what, "given": number(m.given, ".6g"),
                  "expected": number(m.expected, ".6g"), "right": m.ok,
                  "diagnosis": "" if m.ok else m.diagnosis.value, "message": m.message}
                 for m in report.marks]
