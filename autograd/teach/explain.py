@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..backward import reverse_order
+from ..backward import chain_rule, reverse_order
 from ..ops import PRIMITIVES
 from ..value import Value
 from .formulas import EdgeFormula, edge_formula, edge_formulas, node_names, number, partial
@@ -233,12 +233,10 @@ def explain(root: Value, wrt: Value, max_paths: int = MAX_PATHS, fmt: str = ".4g
     count = count_paths(root, wrt)
     names = node_names(root) if names is None else names
     order = reverse_order(root)  # the output first, each node after all its consumers
-    grads: dict[Value, float] = {root: 1.0}
-    for node in order:
-        g = grads.get(node, 0.0)
-        for parent, local in node.edges():
-            lf = float(local.data) if isinstance(local, Value) else float(local)
-            grads[parent] = grads.get(parent, 0.0) + lf * g
+    grads: dict[Value, float] = {root: 1.0}  # ∂root/∂n for every n: the per-node form's numbers
+    for _, _, parent, local, g in chain_rule(order, lambda node: grads.get(node, 0.0)):
+        lf = float(local.data) if isinstance(local, Value) else float(local)
+        grads[parent] = grads.get(parent, 0.0) + lf * g
     consumers = _consumers(order)
     rendered: dict[Value, tuple[EdgeFormula, ...]] = {}
 

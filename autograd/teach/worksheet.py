@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..backward import reverse_order, toposort
+from ..backward import chain_rule, reverse_order, toposort
 from ..files.atomic import atomic_write
 from ..files.read import MAX_INPUT_BYTES, parse_float, read_csv
 from ..value import Value
@@ -137,10 +137,8 @@ def worksheet(root: Value, fmt: str = ".4g") -> Worksheet:
                              "blank names one node")
         seen[names[v]] = v
     grads: dict[Value, float] = {root: 1.0}
-    for node in reverse_order(root):
-        g = grads.get(node, 0.0)
-        for p, local in node.edges():
-            grads[p] = grads.get(p, 0.0) + _f(local) * g
+    for _, _, p, local, g in chain_rule(reverse_order(root), lambda node: grads.get(node, 0.0)):
+        grads[p] = grads.get(p, 0.0) + _f(local) * g
     rows: list[Row] = []
     for v in order:
         if v.op:
