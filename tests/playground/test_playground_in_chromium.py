@@ -206,7 +206,8 @@ def test_a_refused_expression_shows_the_parsers_message(tab: Tab) -> None:
         assert tab.page.locator("#pg-error *").count() == 0  # shown as text, never as markup
         assert tab.page.locator("#pg-expr").get_attribute("aria-invalid") == "true"
     tab.draw("a*2", "a=x")
-    assert tab.text("#pg-error") == "the value of a must be a number; got 'x'"
+    said = tab.text("#pg-error")  # as edgegrad draw says it (its wording is its own test's)
+    assert said.startswith("the value of a must be a number;") and "'x'" in said
     tab.draw("c*(a+2*b)", "a=3 b=1 c=-2")
     assert not tab.page.locator("#pg-error").is_visible()
     assert tab.grads() == {"a": -2.0, "b": -4.0, "c": 5.0}
