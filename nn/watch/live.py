@@ -86,7 +86,7 @@ class LiveView:
         self.frames = 0
         """How many frames were shown."""
         self.seconds = 0.0
-        """How long drawing them took, in all."""
+        """How long drawing them took, in all, the figure's set-up included."""
         self._fig: Any = None
 
     # -- set up by fit -------------------------------------------------------------------------
@@ -99,10 +99,14 @@ class LiveView:
         self.loss = loss
         self.epochs = epochs
         self.layers = model_layers(model, "fit(live=True)")
+        t0 = time.perf_counter()
         if self._show is None:
             self._show = _ipython_show()
         self._build()
-        self._start = self._last = time.perf_counter()
+        # Setting the figure up is the view's own cost as much as a frame is: it counts in
+        # ``seconds``, so the budget bounds all that live=True adds, not the frames alone.
+        self._start, self._last = t0, time.perf_counter()
+        self.seconds += self._last - t0
         self._cost = 0.0
 
     def due(self) -> bool:
