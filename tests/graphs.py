@@ -51,3 +51,12 @@ def jurafsky() -> tuple[Value, ...]:
     L = c * e
     L.label = "L"
     return a, b, c, d, e, L
+
+
+def tanh_of_product() -> tuple[Value, Value, Value]:
+    """y = tanh(a * b) at a = 2, b = -3, after backward: a small graph with labels."""
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    y = (a * b).tanh()
+    y.label = "y"
+    y.backward()
+    return a, b, y

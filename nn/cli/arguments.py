@@ -25,15 +25,20 @@ def integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1 (epochs, sizes, counts)."""
+def _at_least_one(text: str, what: str) -> int:
+    """``text`` as an integer >= 1, or an error saying it should be ``what``."""
     try:
         n = _integer(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+        n = 0
     if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}")
     return n
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (epochs, sizes, counts)."""
+    return _at_least_one(text, "a positive integer")
 
 
 def nonnegative(text: str) -> float:
@@ -50,13 +55,7 @@ def nonnegative(text: str) -> float:
 
 def byte_count(text: str) -> int:
     """A number of bytes >= 1, such as 8000000 or 8_000_000 (``--max-input-bytes``)."""
-    try:
-        n = _integer(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of bytes; got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of bytes; got {text!r}")
-    return n
+    return _at_least_one(text, "a positive number of bytes")
 
 
 def add_input_limit(parser: argparse.ArgumentParser, default: str) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 from bounds import bounded
+from graphs import tanh_of_product
 
-from autograd import Value, save
+from autograd import save
 from autograd.drawing.graph import DrawOptions, RenderError
 from autograd.drawing.player import Player
 from nn.cli import draw as draw_cli
@@ -26,12 +27,6 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot program is not installed")
 
 
-def graph() -> tuple[Value, Value, Value]:
-    a, b = Value(2.0, "a"), Value(-3.0, "b")
-    y = (a * b).tanh()
-    y.label = "y"
-    y.backward()
-    return a, b, y
 
 
 def test_draw_renders_only_graphs_within_its_limits(tmp_path: Path,
@@ -77,7 +72,7 @@ def test_when_dot_fails_its_message_is_shown(tmp_path: Path, monkeypatch: pytest
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     _fake_dot(tmp_path, "echo 'Error: <stdin>: syntax error in line 3' >&2\nexit 1\n",
               monkeypatch)
-    _, _, y = graph()
+    _, _, y = tanh_of_product()
     with pytest.raises(RenderError, match=r"dot failed on the drawing of .*g\.svg \(4 values, "
                                           r"3 edges\) \(exit status 1\): Error: <stdin>: "
                                           "syntax error in line 3"):
@@ -92,7 +87,7 @@ def test_when_dot_is_killed_the_message_says_so(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_dot(tmp_path, "kill -9 $$\n", monkeypatch)
     with pytest.raises(RenderError, match="stopped by signal 9"):
-        save(graph()[2], tmp_path / "g.svg")
+        save(tanh_of_product()[2], tmp_path / "g.svg")
 
 
 @pytest.mark.parametrize("argv, words", [

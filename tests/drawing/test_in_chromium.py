@@ -320,17 +320,22 @@ NOTEBOOK_CELLS = [
 ]
 
 
+def write_notebook(path: Path, cells: list[str]) -> None:
+    """A notebook of code ``cells``, not yet executed, for ``jupyter nbconvert --execute``."""
+    path.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+                   "outputs": [], "source": source} for i, source in enumerate(cells)],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+
+
 def test_notebook_exported_to_html(page: Any, tmp_path: Path,
                                    screenshots: list[Path]) -> None:
     """A notebook that shows a drawing and two players of the same graph, executed and exported
     by ``jupyter nbconvert``: the drawing is there, and each player works on its own."""
     notebook = tmp_path / "player.ipynb"
-    notebook.write_text(json.dumps({
-        "cells": [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
-                   "outputs": [], "source": source} for i, source in enumerate(NOTEBOOK_CELLS)],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    write_notebook(notebook, NOTEBOOK_CELLS)
     done = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--execute",
                            "--to", "html", str(notebook)],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)

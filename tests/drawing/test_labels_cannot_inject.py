@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from dot_syntax import parse
+from graphs import tanh_of_product
 
-from autograd import Value, save, to_dot
+from autograd import save, to_dot
 from autograd.drawing.player import Player
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -23,12 +24,6 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
 EVIL = '<x>] i [label="click" URL="javascript:alert(1)"] graph [label=<y>'
 
 
-def graph() -> tuple[Value, Value, Value]:
-    a, b = Value(2.0, "a"), Value(-3.0, "b")
-    y = (a * b).tanh()
-    y.label = "y"
-    y.backward()
-    return a, b, y
 
 
 def links(svg: str) -> list[str]:
@@ -43,7 +38,7 @@ def links(svg: str) -> list[str]:
 
 
 def test_caller_strings_stay_text_in_the_dot_source() -> None:
-    a, b, y = graph()
+    a, b, y = tanh_of_product()
     a.label = EVIL
     y.op = EVIL
     dot = to_dot(y, title=EVIL, groups={a: EVIL, b: f"{EVIL}/{EVIL}"})
@@ -56,7 +51,7 @@ def test_caller_strings_stay_text_in_the_dot_source() -> None:
 
 
 def test_dot_reads_no_name_escape_in_a_label() -> None:
-    a, _, y = graph()
+    a, _, y = tanh_of_product()
     a.label = r"\N \G \L"
     text = [t for s in parse(to_dot(y)) for t in s.labels]
     assert any(t.startswith(r"\N \G \L") for t in text)
@@ -64,7 +59,7 @@ def test_dot_reads_no_name_escape_in_a_label() -> None:
 
 @needs_dot
 def test_the_rendered_svg_has_no_link_and_renders_markup_as_text(tmp_path: Path) -> None:
-    a, _, y = graph()
+    a, _, y = tanh_of_product()
     a.label = "<!--<script>"
     svg = save(y, tmp_path / "x.svg", title=EVIL, groups={a: EVIL}).read_text()
     assert links(svg) == []
@@ -75,7 +70,7 @@ def test_the_rendered_svg_has_no_link_and_renders_markup_as_text(tmp_path: Path)
 
 @needs_dot
 def test_the_player_page_has_no_link() -> None:
-    a, _, y = graph()
+    a, _, y = tanh_of_product()
     page = Player(y, groups={a: EVIL}).to_html(standalone=True)
     for svg in _payload(page)["frames"]:
         assert links(svg) == []
@@ -103,7 +98,7 @@ def _payload(page: str) -> dict:
 @pytest.mark.parametrize("label", ["<!--<script>", "</script><script>alert(1)</script>",
                                    "]]><!--", "\u2028&amp;"])
 def test_a_label_cannot_close_or_comment_out_the_players_script(label: str) -> None:
-    a, _, y = graph()
+    a, _, y = tanh_of_product()
     a.label = label
     player = Player(y)
     player._svgs[False] = [f"<svg>{i}</svg>" for i in range(len(player))]  # no dot needed

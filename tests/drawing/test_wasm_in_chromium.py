@@ -5,7 +5,6 @@ does any console error (``tests/chromium.py``)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -20,6 +19,7 @@ from test_in_chromium import (  # how a player is walked through
     engine_grads,
     expected_frames,
     neuron,
+    write_notebook,
 )
 
 from autograd import Value, save, toposort
@@ -95,12 +95,7 @@ def test_notebook_without_dot_shows_svg_drawings(browser: Any, tmp_path: Path) -
     needs no network. (nbconvert's own template asks a CDN for require.js and MathJax; they are
     pointed at an empty local file, since they are not ours.)"""
     notebook = tmp_path / "nodot.ipynb"
-    notebook.write_text(json.dumps({
-        "cells": [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
-                   "outputs": [], "source": source} for i, source in enumerate(NOTEBOOK_CELLS)],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    write_notebook(notebook, NOTEBOOK_CELLS)
     empty_bin = tmp_path / "bin"  # PATH: nothing at all, so no dot
     empty_bin.mkdir()
     stub = tmp_path / "empty.js"
